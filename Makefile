@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` (install, ingest corpus/, serve the UI) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install browser ingest run test test-fast test-integration eval lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# CPU build of torch first: any other spec pulls gigabytes of CUDA packages.
+	$(BIN)/python -m pip install torch==2.13.0
+	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+ingest: install
+	$(BIN)/assistant ingest corpus
+
+run: ingest
+	$(BIN)/python app.py
+
+lint: install
+	$(BIN)/ruff check assistant tests app.py bench
+	$(BIN)/ruff format --check assistant tests app.py bench
+	$(BIN)/mypy assistant
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not integration" -q
+
+test-integration: install browser
+	$(BIN)/python -m pytest -m integration -q
+
+eval: install
+	$(BIN)/assistant eval eval/seed.yaml --output eval/out
+
+test: lint test-fast test-integration eval
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .assistant eval/out

@@ -1,0 +1,181 @@
+"""`assistant` command line: a thin layer over the Assistant API."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from assistant.errors import AssistantError
+
+app = typer.Typer(
+    name="assistant",
+    help="Ask questions about news articles and get answers with checkable citations (offline).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(func: F) -> F:
+    """Show user errors as one line on stderr with exit code 1, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AssistantError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _assistant(backend: str | None = None, data_dir: Path | None = None) -> Any:
+    from assistant.engine import Assistant
+    from assistant.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = Settings(**overrides)
+    if backend:
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": backend})})
+    return Assistant(settings)
+
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Store location (default: settings).")]
+Backend = Annotated[
+    str | None, typer.Option("--backend", help="llama_cpp | openai | extractive (default: settings).")
+]
+
+
+@app.command()
+@_one_line_errors
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: corpus/).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and ingest from scratch.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove articles whose files are gone.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Add new and changed articles to the store (unchanged ones cost nothing)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    assistant = _assistant(data_dir=data_dir)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def report(done: int, total: int, path: str) -> None:
+            progress.update(task, total=total, completed=done, description=f"ingesting {Path(path).name}")
+
+        result = assistant.ingest(paths or None, rebuild=rebuild, prune=prune, progress=report)
+    for path, reason in result.errors:
+        console.print(f"[yellow]could not read[/] {path}: {reason}", highlight=False)
+    for message in result.messages:
+        console.print(message, highlight=False)
+    if result.wrote_nothing and not result.errors:
+        typer.echo("Store is up to date: nothing to write.")
+    typer.echo(
+        f"documents: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.skipped} skipped, {result.removed} removed; chunks written: {result.chunks_written}; "
+        f"{result.seconds:.1f} s"
+    )
+
+
+@app.command()
+@_one_line_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
+    backend: Backend = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Answer one question, then list each source with its quote."""
+    assistant = _assistant(backend, data_dir)
+    if as_json:
+        typer.echo(assistant.ask(question, top_k=top_k).to_json(indent=2))
+        return
+    answer = None
+    for event in assistant.stream(question, top_k=top_k):
+        if event.answer is not None:
+            answer = event.answer
+    assert answer is not None
+    typer.echo(str(answer))
+    typer.echo(f"\n[{answer.status}] {answer.timings.get('total', 0):.1f} s, {answer.backend}", err=True)
+
+
+@app.command()
+@_one_line_errors
+def chat(backend: Backend = None, data_dir: DataDir = None) -> None:
+    """Interactive chat with history (empty line or Ctrl-D quits)."""
+    assistant = _assistant(backend, data_dir)
+    conversation = assistant.conversation()
+    typer.echo("Ask about the articles; an empty line quits.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            typer.echo(str(conversation.ask(question)))
+        except AssistantError as err:
+            typer.echo(f"error: {err}", err=True)
+
+
+@app.command()
+@_one_line_errors
+def stats(data_dir: DataDir = None) -> None:
+    """Show what is stored."""
+    for key, value in _assistant(data_dir=data_dir).stats().items():
+        typer.echo(f"{key}: {value}")
+
+
+@app.command()
+@_one_line_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the chat UI in the browser."""
+    from assistant.ui import serve as serve_ui
+
+    assistant = _assistant(data_dir=data_dir)
+    serve_ui(assistant, assistant.settings, host=host, port=port)
+
+
+def _mount_eval() -> None:
+    try:
+        from assistant.evaluation.cli import eval_app
+    except ImportError:  # pragma: no cover - the harness is part of the package
+        return
+    app.add_typer(eval_app, name="eval")
+
+
+_mount_eval()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+
+if __name__ == "__main__":
+    main()

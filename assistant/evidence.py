@@ -1,0 +1,98 @@
+"""Evidence selection: narrow retrieved chunks to the few sentences that bear on the question."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.embedding import Embedder
+from assistant.retrieval import terms
+from assistant.types import Evidence, Passage
+
+_QUESTION_WORDS = frozenset(
+    "how what when where which who whom whose why is are was were do does did can could would should will has have "
+    "had according in on at the a an and".split()
+)
+
+
+@dataclass(frozen=True)
+class Support:
+    """How well the evidence covers the question."""
+
+    best_relevance: float
+    missing_terms: tuple[str, ...]
+
+    def is_weak(self, min_relevance: float) -> bool:
+        """True when the engine should not try to answer."""
+        return self.best_relevance < min_relevance or bool(self.missing_terms)
+
+
+def key_terms(question: str) -> list[str]:
+    """Names and figures in a question that an answering passage must mention (e.g. 'Jordan', '2019')."""
+    found = []
+    for match in re.finditer(r"\b([A-Z][A-Za-z.\-']*[A-Za-z]|[A-Z]\.?|\d[\d,.]*)", question):
+        word = match.group(1)
+        if word.lower() in _QUESTION_WORDS or match.start() == 0 and not word[:1].isdigit():
+            continue
+        found.append(word)
+    return found
+
+
+def _term_present(term: str, text_terms: set[str], text: str) -> bool:
+    normalized = terms(term)
+    if not normalized:
+        return True
+    return all(t in text_terms or any(s.startswith(t + "-") for s in text_terms) for t in normalized) or (
+        term.lower() in text.lower()
+    )
+
+
+def select_evidence(
+    question: str,
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    *,
+    limit: int,
+    question_vector: list[float] | None = None,
+) -> tuple[list[Evidence], Support]:
+    """The ``limit`` most relevant distinct sentences, numbered [1].. in order of relevance."""
+    candidates: list[tuple[int, int, str, Passage]] = []
+    seen: set[str] = set()
+    for passage in passages:
+        chunk = passage.chunk
+        for rel_start, rel_end in chunk.sentence_spans:
+            quote = chunk.text[rel_start:rel_end]
+            key = " ".join(terms(quote))
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            candidates.append((chunk.start + rel_start, chunk.start + rel_end, quote, passage))
+    if not candidates:
+        return [], Support(0.0, tuple(key_terms(question)))
+    quotes = [c[2] for c in candidates]
+    if question_vector is None:
+        question_vector, *sentence_vectors = embedder.embed([question, *quotes])
+    else:
+        sentence_vectors = embedder.embed(quotes)
+    question_terms = set(terms(question))
+    sentence_terms = [set(terms(c[2])) for c in candidates]
+    df = {t: sum(t in s for s in sentence_terms) for t in question_terms}
+    idf = {t: math.log(1 + len(candidates) / (1 + df[t])) for t in question_terms}
+    total_idf = sum(idf.values()) or 1.0
+    scored = []
+    for candidate, vector, words in zip(candidates, sentence_vectors, sentence_terms, strict=True):
+        dense = sum(a * b for a, b in zip(question_vector, vector, strict=True))
+        lexical = sum(idf[t] for t in question_terms if t in words) / total_idf
+        scored.append((0.6 * dense + 0.4 * lexical, candidate))
+    scored.sort(key=lambda pair: -pair[0])
+    chosen = scored[:limit]
+    evidence = [
+        Evidence(number=i, quote=quote, chunk=passage.chunk, start=start, end=end, score=round(score, 4))
+        for i, (score, (start, end, quote, passage)) in enumerate(chosen, start=1)
+    ]
+    pool_text = " ".join(e.quote for e in evidence)
+    pool_terms = set(terms(pool_text))
+    missing = tuple(t for t in key_terms(question) if not _term_present(t, pool_terms, pool_text))
+    return evidence, Support(best_relevance=chosen[0][0], missing_terms=missing)

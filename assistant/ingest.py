@@ -1,0 +1,116 @@
+"""Idempotent, incremental, crash-safe ingest of article files into the store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from assistant.chunking import chunk_article
+from assistant.documents import content_hash, iter_corpus_files, load_file_with_warnings
+from assistant.embedding import Embedder
+from assistant.errors import DocumentError
+from assistant.locking import WriteLock
+from assistant.settings import Settings
+from assistant.store import ChunkStore
+from assistant.types import Article, IngestReport
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    *,
+    settings: Settings,
+    store: ChunkStore,
+    embedder: Embedder,
+    rebuild: bool = False,
+    prune: bool = False,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Bring the store in line with the files under ``paths``; unchanged articles cost no writes."""
+    began = time.perf_counter()
+    files = iter_corpus_files(list(paths))
+    with WriteLock(settings.data_dir):
+        if rebuild:
+            store.reset()
+        store.open(create=True)
+        stored = store.documents()
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "skipped": 0, "removed": 0, "chunks": 0}
+        errors: list[tuple[str, str]] = []
+        messages: list[str] = []
+        seen_hashes = {doc.content_hash: doc.doc_id for doc in stored.values()}
+        loaded_ids: dict[str, set[str]] = {}
+        for done, path in enumerate(files):
+            if progress:
+                progress(done, len(files), str(path))
+            try:
+                articles, warnings = load_file_with_warnings(path, max_bytes=settings.max_file_bytes)
+            except DocumentError as err:
+                errors.append((str(path), str(err)))
+                continue
+            errors.extend((str(path), w) for w in warnings)
+            loaded_ids[str(path)] = {a.doc_id for a in articles}
+            for article in articles:
+                outcome = _ingest_article(article, settings, store, embedder, stored, seen_hashes, messages)
+                counts[outcome[0]] += 1
+                counts["chunks"] += outcome[1]
+        if progress:
+            progress(len(files), len(files), "")
+        gone = [
+            doc
+            for doc in stored.values()
+            if not Path(doc.source_path).exists()
+            or (doc.source_path in loaded_ids and doc.doc_id not in loaded_ids[doc.source_path])
+        ]
+        if prune:
+            for doc in gone:
+                store.delete_article(doc.doc_id)
+                counts["removed"] += 1
+                messages.append(f"removed {doc.source_path} ({doc.title})")
+        elif gone:
+            messages.append(
+                f"{len(gone)} stored article(s) are no longer on disk; `assistant ingest --prune` removes them"
+            )
+    return IngestReport(
+        added=counts["added"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        skipped=counts["skipped"],
+        removed=counts["removed"],
+        chunks_written=counts["chunks"],
+        seconds=time.perf_counter() - began,
+        errors=tuple(errors),
+        messages=tuple(messages),
+    )
+
+
+def _ingest_article(
+    article: Article,
+    settings: Settings,
+    store: ChunkStore,
+    embedder: Embedder,
+    stored: dict,
+    seen_hashes: dict[str, str],
+    messages: list[str],
+) -> tuple[str, int]:
+    """Write one article if it is new or changed; returns (outcome, chunks written)."""
+    digest = content_hash(article.text)
+    previous = stored.get(article.doc_id)
+    if previous is not None and previous.content_hash == digest:
+        return "unchanged", 0
+    twin = seen_hashes.get(digest)
+    if twin is not None and twin != article.doc_id:
+        messages.append(f"skipped {article.source_path}: same text as an article already stored ({twin})")
+        return "skipped", 0
+    chunks = chunk_article(
+        article,
+        embedder.count_tokens,
+        max_tokens=min(settings.chunking.max_tokens, settings.embedding.max_seq_tokens),
+        overlap_sentences=settings.chunking.overlap_sentences,
+        content_hash=digest,
+    )
+    vectors = embedder.embed([c.text for c in chunks])
+    store.write_article(article, digest, chunks, vectors)
+    seen_hashes[digest] = article.doc_id
+    return ("updated" if previous is not None else "added"), len(chunks)

@@ -1,0 +1,86 @@
+"""Any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server, hosted APIs) over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+from assistant.errors import LLMUnavailableError
+from assistant.llm.base import ChatMessage
+from assistant.settings import LLMSettings
+
+
+class OpenAICompatLLM:
+    """Streams chat completions from ``{base_url}/chat/completions``."""
+
+    def __init__(
+        self, base_url: str, model: str, *, api_key: str = "", temperature: float = 0.0, timeout_s: float = 60.0,
+        context_window: int = 8192,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.name = model
+        self._api_key = api_key
+        self._temperature = temperature
+        self._timeout = timeout_s
+        self._context_window = context_window
+
+    @classmethod
+    def from_settings(cls, settings: LLMSettings) -> OpenAICompatLLM:
+        """Build from the llm settings section; the key is read from the named env variable."""
+        if not settings.base_url:
+            raise LLMUnavailableError(
+                "The openai backend needs a server URL: set ASSISTANT_LLM__BASE_URL (e.g. http://127.0.0.1:8000/v1)."
+            )
+        return cls(
+            settings.base_url,
+            settings.model,
+            api_key=os.environ.get(settings.api_key_env, ""),
+            temperature=settings.temperature,
+            timeout_s=settings.timeout_s,
+            context_window=settings.n_ctx,
+        )
+
+    @property
+    def context_window(self) -> int:
+        """Tokens of prompt plus reply (as configured)."""
+        return self._context_window
+
+    def count_tokens(self, text: str) -> int:
+        """A conservative estimate: about four characters a token."""
+        return len(text) // 3 + 1
+
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int) -> Iterator[str]:
+        """Yield reply deltas from the server's event stream."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        body = {
+            "model": self.name,
+            "messages": list(messages),
+            "temperature": self._temperature,
+            "max_tokens": max_tokens,
+            "stream": True,
+        }
+        url = f"{self.base_url}/chat/completions"
+        try:
+            with httpx.stream("POST", url, json=body, headers=headers, timeout=self._timeout) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise LLMUnavailableError(
+                        f"The LLM server at {self.base_url} answered {response.status_code}: {response.text[:200]}"
+                    )
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        break
+                    choices = json.loads(payload).get("choices") or [{}]
+                    delta = (choices[0].get("delta") or {}).get("content")
+                    if delta:
+                        yield delta
+        except httpx.HTTPError as err:
+            raise LLMUnavailableError(
+                f"Cannot reach the LLM server at {self.base_url} ({type(err).__name__}); is it running?"
+            ) from err

@@ -1,0 +1,128 @@
+"""The one settings object: defaults that work, overridable by env (ASSISTANT_*) or assistant.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class EmbeddingSettings(BaseModel):
+    """Which sentence-transformers model embeds chunks and questions."""
+
+    model_config = {"extra": "forbid"}
+    model_name: str = Field("all-MiniLM-L6-v2", description="Embedder name recorded in the store.")
+    model_path: Path | None = Field(
+        None, description="Directory of a sentence-transformers model; default: the installed package."
+    )
+    batch_size: int = Field(32, ge=1, description="Texts embedded per batch.")
+    max_seq_tokens: int = Field(256, ge=16, description="Word pieces the embedder reads before truncating.")
+
+
+class ChunkingSettings(BaseModel):
+    """How articles are cut into chunks."""
+
+    model_config = {"extra": "forbid"}
+    max_tokens: int = Field(
+        200, ge=16, description="Upper bound on a chunk's word pieces (must stay under the embedder window)."
+    )
+    overlap_sentences: int = Field(1, ge=0, description="Sentences repeated at the start of the next chunk.")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval and evidence selection."""
+
+    model_config = {"extra": "forbid"}
+    top_k: int = Field(5, ge=1, le=50, description="Chunks kept after fusing dense and lexical results.")
+    candidates: int = Field(20, ge=1, description="Candidates fetched from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    evidence_sentences: int = Field(5, ge=1, le=20, description="Sentences shown to the model as sources.")
+    min_relevance: float = Field(
+        0.30, description="Below this best sentence relevance the engine abstains."
+    )
+
+
+class LLMSettings(BaseModel):
+    """Which language model writes answers."""
+
+    model_config = {"extra": "forbid"}
+    backend: Literal["llama_cpp", "openai", "extractive"] = Field(
+        "llama_cpp", description="llama_cpp (local GGUF), openai (any compatible server) or extractive."
+    )
+    model: str = Field(
+        "qwen2.5-coder-0.5b",
+        description="llama_cpp: 'qwen2.5-coder-0.5b', 'gemma3-270m' or a .gguf path; openai: model name.",
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the server's API key.")
+    n_ctx: int = Field(4096, ge=512, description="Context window given to llama.cpp.")
+    n_threads: int | None = Field(None, description="CPU threads for llama.cpp; default: all cores.")
+    max_tokens: int = Field(128, ge=8, le=2048, description="Upper bound on generated tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
+    timeout_s: float = Field(60.0, gt=0, description="Timeout for an OpenAI-compatible server call.")
+
+
+class UISettings(BaseModel):
+    """The Gradio chat UI."""
+
+    model_config = {"extra": "forbid"}
+    host: str = Field("127.0.0.1", description="Address the UI binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the UI listens on.")
+    share: bool = Field(False, description="Create a public Gradio share link (off by default).")
+    auth_user: str | None = Field(None, description="Basic-auth user name; auth is on when set.")
+    auth_password: str | None = Field(None, description="Basic-auth password.")
+    concurrency: int = Field(20, ge=1, description="Queue size per event; LLM calls are serialized anyway.")
+
+
+class Settings(BaseSettings):
+    """All configuration of the assistant, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file="assistant.toml",
+    )
+
+    data_dir: Path = Field(Path(".assistant"), description="Where the store, lock and model cache live.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder ingested by default.")
+    chroma_url: str | None = Field(
+        None, description="Chroma server URL (http://host:port); unset = embedded store in data_dir."
+    )
+    collection: str = Field("articles", description="Chroma collection name.")
+    max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
+    max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order of precedence: arguments, environment, assistant.toml."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def chroma_path(self) -> Path:
+        """Directory of the embedded Chroma store."""
+        return self.data_dir / "chroma"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Directory where assembled model files are kept."""
+        return self.data_dir / "models"

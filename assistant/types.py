@@ -1,0 +1,165 @@
+"""Data the assistant passes around: articles, chunks, passages, citations, answers. Data only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+AnswerStatus = Literal["verified", "partial", "fallback", "abstained"]
+"""verified: every claim checked against its source; partial: unsupported claims were removed;
+fallback: the extractive answer replaced the model's; abstained: the articles don't say."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One loaded article: normalized text plus metadata."""
+
+    doc_id: str
+    source_path: str
+    title: str
+    text: str
+    source: str = ""
+    url: str = ""
+    published: str = ""
+    tags: tuple[str, ...] = ()
+    page_starts: tuple[int, ...] = ()
+    """For PDFs: character offset where each page begins (page n starts at page_starts[n-1])."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article: ``article.text[start:end] == text``."""
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    chunk_index: int
+    paragraph_index: int
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published: str = ""
+    sentence_spans: tuple[tuple[int, int], ...] = ()
+    """Sentence offsets relative to the chunk text."""
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused score."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence shown to the model as source [number]."""
+
+    number: int
+    quote: str
+    chunk: Chunk
+    start: int
+    """Character offset of the sentence in the article text."""
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the answer cites: opens the exact sentence of the article."""
+
+    number: int
+    doc_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    chunk_id: str
+    start: int
+    end: int
+    quote: str
+    score: float
+
+
+@dataclass(frozen=True)
+class RetrievedPassage:
+    """A passage shown next to an answer (JSON-friendly form of Passage)."""
+
+    doc_id: str
+    title: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The engine's answer: text with [n] markers, the citations behind them, and how it was checked."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    status: AnswerStatus = "verified"
+    unsupported: tuple[str, ...] = ()
+    passages: tuple[RetrievedPassage, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    backend: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict."""
+        return asdict(self)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The answer as JSON."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    def __str__(self) -> str:
+        lines = [self.text]
+        if self.citations:
+            lines.append("")
+            lines.append("Sources:")
+            for c in self.citations:
+                lines.append(f"[{c.number}] {c.title} ({c.source or c.doc_id}): \u201c{c.quote}\u201d")
+        elif self.status == "abstained" and self.passages:
+            lines.append("")
+            lines.append("Closest passages:")
+            for p in self.passages[:3]:
+                lines.append(f"- {p.title}: {p.text[:200]}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One item of ``Assistant.stream``: a text delta while generating, then the final checked answer."""
+
+    delta: str = ""
+    answer: Answer | None = None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    removed: int = 0
+    chunks_written: int = 0
+    seconds: float = 0.0
+    errors: tuple[tuple[str, str], ...] = ()
+    """(path, reason) for files that could not be read."""
+    messages: tuple[str, ...] = ()
+
+    @property
+    def wrote_nothing(self) -> bool:
+        """True when the store was not changed."""
+        return self.added == self.updated == self.removed == self.chunks_written == 0

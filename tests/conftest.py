@@ -1,0 +1,148 @@
+"""Shared fixtures: scripted fake LLM, token-hash fake embedder, small corpora, assistants on temp stores."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.retrieval import terms
+from assistant.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_CORPUS = REPO / "corpus"
+
+
+class FakeLLM:
+    """Replies from a script (a list, or a function of the prompt) and records every prompt it got."""
+
+    def __init__(self, replies: list[str] | Callable[[str], str] | None = None, name: str = "fake") -> None:
+        self.replies = replies if replies is not None else ["NOT IN SOURCES"]
+        self.prompts: list[list[dict[str, str]]] = []
+        self.name = name
+        self.context_window = 4096
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 1
+
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]:
+        with self._lock:
+            self.prompts.append([dict(m) for m in messages])
+            if callable(self.replies):
+                reply = self.replies(messages[-1]["content"])
+            else:
+                reply = self.replies[min(len(self.prompts), len(self.replies)) - 1]
+        for word in reply.split(" "):
+            yield word + " "
+
+    @property
+    def last_user_prompt(self) -> str:
+        return self.prompts[-1][-1]["content"]
+
+
+class FakeEmbedder:
+    """Hashes content words into a fixed-size unit vector: texts sharing words are close, so ranking means something."""
+
+    def __init__(self, dimension: int = 256, name: str = "fake-hash-embedder") -> None:
+        self.dimension = dimension
+        self.name = name
+        self.calls = 0
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        vectors = []
+        for text in texts:
+            vector = [0.0] * self.dimension
+            for term in terms(text):
+                slot = int(hashlib.md5(term.encode()).hexdigest(), 16) % self.dimension
+                vector[slot] += 1.0
+            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vectors.append([v / norm for v in vector])
+        return vectors
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+TINY_ARTICLES = {
+    "harbor.md": (
+        "---\ntitle: Harbor bridge reopens\nsource: Test Wire\npublished: 2024-03-02\n---\n"
+        "The harbor bridge reopened on Tuesday after repairs. Engineers replaced 14 steel cables.\n\n"
+        "The repairs cost 3 million dollars, the city said. Traffic was light in the morning.\n"
+    ),
+    "festival.txt": (
+        "Jazz festival draws crowds\n\nAbout 12,000 people attended the jazz festival in Riverton on Saturday. "
+        "The headliner was the Marlow Quartet.\n"
+    ),
+    "storm.md": (
+        "---\ntitle: Storm closes schools\nsource: Daily Test\npublished: 2023-11-20\n---\n"
+        "A winter storm closed 40 schools in the northern district on Monday. Officials expect snow until Wednesday.\n"
+    ),
+}
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """Three small articles in .md and .txt."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in TINY_ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def seed_corpus() -> Path:
+    """The repository's corpus/ folder."""
+    return SEED_CORPUS
+
+
+@pytest.fixture
+def fake_llm() -> FakeLLM:
+    return FakeLLM()
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings on a temp data dir, ignoring the developer's environment and assistant.toml."""
+
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {"data_dir": tmp_path / "data", "chroma_url": None}
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+def fake_assistant_factory(make_settings: Callable[..., Settings], fake_embedder: FakeEmbedder):
+    """Build an Assistant on an embedded temp Chroma with the fake embedder and a given (fake) LLM."""
+    from assistant.engine import Assistant
+
+    def build(llm: object = None, **overrides: object) -> Assistant:
+        return Assistant(make_settings(**overrides), llm=llm, embedder=fake_embedder)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's ASSISTANT_* variables."""
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_"):
+            monkeypatch.delenv(key, raising=False)
