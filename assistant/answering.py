@@ -77,9 +77,12 @@ class AnswerPipeline:
     ) -> Iterator[StreamEvent]:
         assert self.llm is not None
         max_tokens = self.settings.llm.max_tokens
+        original = evidence
         evidence = fit_evidence(
             turn.question, evidence, self.llm.count_tokens, self.llm.context_window - max_tokens
         )
+        if not evidence:
+            return extractive_draft(original, unsupported=("(the prompt did not fit the model's context window)",))
         sources = {e.number: e.quote for e in evidence}
         started = time.perf_counter()
         pieces: list[str] = []

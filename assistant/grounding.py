@@ -1,0 +1,207 @@
+"""Deterministic verification: every number, date and name in a claim must be in the source it cites (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from assistant.chunking import split_sentences
+from assistant.numbers import (
+    MONTHS,
+    WEEKDAYS,
+    Quantity,
+    normalize_number_text,
+    numbers_in,
+    parse_dates,
+    parse_quantities,
+    same_number,
+    strip_citations,
+)
+
+__all__ = ["Claim", "ClaimCheck", "Verification", "extract_names", "normalize_number_text", "numbers_in",
+           "split_claims", "verify_answer"]
+
+_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
+_NUMBER = re.compile(r"\[(\d+)\]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z.'\u2019-]*[A-Za-z]|[A-Z]")
+SENTENCE_START_WORDS = frozenset(
+    """the a an on in at about around nearly approximately roughly some according yes no it they there this these
+    those he she we his her their its as after before during while since because due following both all several
+    most only just over under more less also however but and or so if when where what which who how why then
+    currently today yesterday officials i""".split()
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A piece of an answer and the sources it cites."""
+
+    text: str
+    citations: tuple[int, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """Whether a claim is supported by what it cites."""
+
+    claim: Claim
+    ok: bool
+    missing: tuple[str, ...]
+    derived: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of checking every claim of an answer."""
+
+    checks: tuple[ClaimCheck, ...]
+    unknown_citations: tuple[int, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every claim is supported and every [n] exists."""
+        return all(c.ok for c in self.checks) and not self.unknown_citations
+
+    @property
+    def unsupported(self) -> tuple[str, ...]:
+        """Texts of the claims that failed."""
+        return tuple(c.claim.text.strip() for c in self.checks if not c.ok)
+
+    @property
+    def supported_text(self) -> str:
+        """The answer with unsupported claims removed and the rest tidied."""
+        kept = [c.claim.text.strip() for c in self.checks if c.ok]
+        text = " ".join(k for k in kept if k)
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+        text = re.sub(r"^(and|but|or|while|whereas)\b\s*|^[,;:]\s*", "", text, flags=re.IGNORECASE).strip()
+        text = re.sub(r"[,;:]\s*$", "", text)
+        text = re.sub(r"(\])\s+(and|but|or)\s*([.!?]?)$", r"\1\3", text)
+        if text and text[-1] not in ".!?":
+            text += "."
+        return text[:1].upper() + text[1:]
+
+
+def split_claims(answer: str) -> list[Claim]:
+    """Claims: each sentence cut after every group of [n] markers; trailing text joins the last claim (and its [n])."""
+    claims: list[Claim] = []
+    for sent_start, sent_end in split_sentences(answer) or [(0, len(answer))]:
+        sentence = answer[sent_start:sent_end]
+        groups = list(_MARKERS.finditer(sentence))
+        if not groups:
+            claims.append(Claim(sentence, (), sent_start, sent_end))
+            continue
+        piece_start = 0
+        for index, group in enumerate(groups):
+            end = len(sentence) if index == len(groups) - 1 else group.end()
+            numbers = tuple(int(n) for n in _NUMBER.findall(group.group(0)))
+            claims.append(Claim(sentence[piece_start:end], numbers, sent_start + piece_start, sent_start + end))
+            piece_start = end
+    return claims
+
+
+def _name_tokens(text: str) -> set[str]:
+    """Normalized word tokens of a source text (hyphenated words also as their parts)."""
+    tokens: set[str] = set()
+    for word in _WORD.findall(strip_citations(text)):
+        norm = _normalize_word(word)
+        tokens.add(norm.replace("-", ""))
+        tokens.update(part for part in norm.split("-") if part)
+    return tokens
+
+
+def _normalize_word(word: str) -> str:
+    word = word.replace("\u2019", "'")
+    word = re.sub(r"'s$|'$", "", word)
+    return word.replace(".", "").replace("'", "").lower()
+
+
+def extract_names(text: str) -> list[str]:
+    """Capitalized words that name something (not weekdays/months, not common sentence openers)."""
+    clean = strip_citations(text)
+    starts = {s for s, _ in split_sentences(clean)}
+    names: list[str] = []
+    for match in _WORD.finditer(clean):
+        word = match.group(0)
+        if not word[0].isupper():
+            continue
+        lower = _normalize_word(word)
+        if lower in WEEKDAYS or lower in MONTHS or lower in SENTENCE_START_WORDS and match.start() in starts:
+            continue
+        if lower in SENTENCE_START_WORDS and lower in {"the", "a", "an", "i"}:
+            continue
+        names.append(word)
+    return names
+
+
+def _quantity_supported(q: Quantity, pool: list[Quantity]) -> bool:
+    return any(same_number(q, p) for p in pool)
+
+
+def _derived(q: Quantity, pool: list[Quantity]) -> bool:
+    values = [p.value for p in pool if not p.is_percent]
+    return any(
+        abs(q.value - (a + b)) < 1e-9 * max(1.0, q.value) or abs(q.value - abs(a - b)) < 1e-9 * max(1.0, q.value)
+        for i, a in enumerate(values)
+        for b in values[i + 1 :]
+    )
+
+
+def _check_claim(claim: Claim, sources: Mapping[int, str], allow_derived: bool) -> ClaimCheck:
+    unknown = [n for n in claim.citations if n not in sources]
+    quantities = parse_quantities(claim.text)
+    dates = parse_dates(claim.text)
+    names = extract_names(claim.text)
+    if unknown:
+        return ClaimCheck(claim, False, (), (), f"cites [{unknown[0]}], which does not exist")
+    if not claim.citations:
+        factual = quantities or dates or names
+        return ClaimCheck(claim, not factual, (), (), "no citation" if factual else "")
+    cited = " ".join(sources[n] for n in claim.citations)
+    pool = parse_quantities(cited)
+    source_dates = parse_dates(cited)
+    source_tokens = _name_tokens(cited)
+    missing: list[str] = []
+    derived: list[str] = []
+    for q in quantities:
+        if _quantity_supported(q, pool):
+            continue
+        if allow_derived and _derived(q, pool):
+            derived.append(q.text)
+        else:
+            missing.append(q.text)
+    for d in dates:
+        if not _date_supported(d.kind, d.value, source_dates):
+            missing.append(d.text)
+    for name in names:
+        norm = _normalize_word(name)
+        parts = [p for p in norm.split("-") if p]
+        if norm.replace("-", "") not in source_tokens and not all(p in source_tokens for p in parts):
+            missing.append(name)
+    reason = f"not in the cited source: {', '.join(missing)}" if missing else ""
+    return ClaimCheck(claim, not missing, tuple(missing), tuple(derived), reason)
+
+
+def _date_supported(kind: str, value: str, source_dates: list) -> bool:
+    if kind == "month":
+        return any(d.kind == "month" and d.value == value or d.kind == "date" and _month_of(d.value) == value
+                   for d in source_dates)
+    if kind == "year":
+        return any(d.kind == "year" and d.value == value or d.kind == "date" and d.value[:4] == value
+                   for d in source_dates)
+    return any(d.kind == kind and d.value == value for d in source_dates)
+
+
+def _month_of(iso: str) -> str:
+    return MONTHS[int(iso[5:7]) - 1]
+
+
+def verify_answer(answer: str, sources: Mapping[int, str], *, allow_derived: bool = True) -> Verification:
+    """Check every claim of ``answer`` against the sources it cites."""
+    claims = [c for c in split_claims(answer) if c.text.strip()]
+    checks = tuple(_check_claim(c, sources, allow_derived) for c in claims)
+    unknown = tuple(sorted({n for c in claims for n in c.citations if n not in sources}))
+    return Verification(checks=checks, unknown_citations=unknown)

@@ -1,0 +1,187 @@
+"""Ingest: idempotent, incremental, prune, duplicates, lock, embedder mismatch, crash resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
+from assistant.locking import WriteLock
+from tests.conftest import REPO, FakeEmbedder
+
+
+def test_first_ingest_adds_every_article(fake_assistant_factory, tiny_corpus: Path) -> None:
+    assistant = fake_assistant_factory()
+    report = assistant.ingest([tiny_corpus])
+    assert (report.added, report.updated, report.unchanged) == (3, 0, 0)
+    assert report.chunks_written == assistant.store.chunk_count() > 0
+    assert assistant.stats()["documents"] == 3
+
+
+def test_reingest_of_unchanged_corpus_writes_nothing(fake_assistant_factory, tiny_corpus: Path) -> None:
+    assistant = fake_assistant_factory()
+    assistant.ingest([tiny_corpus])
+    calls_before = assistant.embedder.calls
+    report = assistant.ingest([tiny_corpus])
+    assert report.wrote_nothing and report.unchanged == 3
+    assert assistant.embedder.calls == calls_before, "nothing was re-embedded"
+
+
+def test_edited_file_replaces_all_its_old_chunks(fake_assistant_factory, tiny_corpus: Path) -> None:
+    assistant = fake_assistant_factory()
+    assistant.ingest([tiny_corpus])
+    (tiny_corpus / "storm.md").write_text(
+        "---\ntitle: Storm closes schools\n---\nA storm closed 55 schools. Snow fell all week.\n", encoding="utf-8"
+    )
+    report = assistant.ingest([tiny_corpus])
+    assert (report.updated, report.unchanged) == (1, 2)
+    texts = " ".join(c.text for c in assistant.store.all_chunks())
+    assert "55 schools" in texts and "40 schools" not in texts
+
+
+def test_prune_removes_chunks_of_deleted_files(fake_assistant_factory, tiny_corpus: Path) -> None:
+    assistant = fake_assistant_factory()
+    assistant.ingest([tiny_corpus])
+    (tiny_corpus / "festival.txt").unlink()
+    kept = assistant.ingest([tiny_corpus])
+    assert kept.removed == 0 and any("--prune" in m for m in kept.messages)
+    report = assistant.ingest([tiny_corpus], prune=True)
+    assert report.removed == 1
+    assert "Riverton" not in " ".join(c.text for c in assistant.store.all_chunks())
+
+
+def test_same_text_under_another_path_is_skipped(fake_assistant_factory, tiny_corpus: Path) -> None:
+    assistant = fake_assistant_factory()
+    assistant.ingest([tiny_corpus])
+    copy = tiny_corpus / "copy-of-storm.md"
+    copy.write_text((tiny_corpus / "storm.md").read_text(encoding="utf-8"), encoding="utf-8")
+    report = assistant.ingest([tiny_corpus])
+    assert report.skipped == 1 and any("same text" in m for m in report.messages)
+
+
+def test_broken_file_is_reported_and_others_still_ingest(fake_assistant_factory, tiny_corpus: Path) -> None:
+    (tiny_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (tiny_corpus / "empty.txt").write_text("", encoding="utf-8")
+    report = fake_assistant_factory().ingest([tiny_corpus])
+    assert report.added == 3
+    failed = {Path(p).name for p, _ in report.errors}
+    assert {"broken.pdf", "empty.txt"} <= failed
+
+
+def test_rebuild_starts_from_scratch(fake_assistant_factory, tiny_corpus: Path) -> None:
+    assistant = fake_assistant_factory()
+    assistant.ingest([tiny_corpus])
+    report = assistant.ingest([tiny_corpus], rebuild=True)
+    assert report.added == 3
+
+
+def test_store_built_with_another_embedder_is_refused(make_settings, tiny_corpus: Path) -> None:
+    from assistant.engine import Assistant
+
+    settings = make_settings()
+    Assistant(settings, llm=None, embedder=FakeEmbedder(name="embedder-a")).ingest([tiny_corpus])
+    other = Assistant(settings, llm=None, embedder=FakeEmbedder(name="embedder-b"))
+    with pytest.raises(StoreMismatchError) as err:
+        other.ask("How many schools closed?")
+    message = str(err.value)
+    assert "embedder-a" in message and "embedder-b" in message and "assistant ingest --rebuild" in message
+
+
+def test_asking_before_any_ingest_says_what_to_do(fake_assistant_factory) -> None:
+    with pytest.raises(StoreMissingError, match="assistant ingest"):
+        fake_assistant_factory().ask("anything?")
+
+
+def test_second_writer_fails_at_once_naming_the_pid(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import time
+            from pathlib import Path
+            from assistant.locking import WriteLock
+            with WriteLock(Path({str(tmp_path)!r})):
+                print("locked", flush=True)
+                time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(StoreLockedError, match=f"PID {holder.pid}"):
+            WriteLock(tmp_path).acquire()
+        assert time.monotonic() - started < 2
+    finally:
+        holder.kill()
+        holder.wait()
+    with WriteLock(tmp_path):
+        pass
+
+
+KILL_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from tests.conftest import FakeEmbedder
+from assistant.engine import Assistant
+from assistant.settings import Settings
+from assistant import store as store_module
+
+original = store_module.ChunkStore.write_article
+count = 0
+def slow_write(self, *args, **kwargs):
+    global count
+    count += 1
+    if count == 3:
+        print("writing-third", flush=True)
+        self._chunks.upsert  # chunks of the third article are written, its record is not
+        original_upsert = self._chunks.upsert
+        def upsert_then_hang(*a, **k):
+            original_upsert(*a, **k)
+            print("chunks-written", flush=True)
+            time.sleep(60)
+        self._chunks.upsert = upsert_then_hang
+    return original(self, *args, **kwargs)
+store_module.ChunkStore.write_article = slow_write
+settings = Settings(data_dir=Path({data!r}), chroma_url=None)
+Assistant(settings, llm=None, embedder=FakeEmbedder()).ingest([Path({corpus!r})])
+"""
+
+
+def test_sigkill_mid_ingest_leaves_a_store_the_next_run_completes(make_settings, tiny_corpus: Path) -> None:
+    from assistant.engine import Assistant
+
+    for i in range(3):
+        (tiny_corpus / f"extra-{i}.txt").write_text(f"Extra story {i}\n\nThe count was {i * 7} boats.\n")
+    settings = make_settings()
+    script = KILL_SCRIPT.format(repo=str(REPO), data=str(settings.data_dir), corpus=str(tiny_corpus))
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    assert child.stdout is not None
+    lines = []
+    while "chunks-written" not in lines:
+        line = child.stdout.readline()
+        assert line, f"child ended early: {lines}"
+        lines.append(line.strip())
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+    assistant = Assistant(settings, llm=None, embedder=FakeEmbedder())
+    report = assistant.ingest([tiny_corpus])
+    assert report.added == 6 - 2, "the two complete articles are unchanged; the rest are written"
+    assert report.unchanged == 2
+    chunks = assistant.store.all_chunks()
+    ids = [c.id for c in chunks]
+    assert len(ids) == len(set(ids))
+    per_doc: dict[str, int] = {}
+    for chunk in chunks:
+        per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+    documents = assistant.store.documents()
+    assert len(documents) == 6
+    assert all(per_doc[d] == doc.chunk_count for d, doc in documents.items()), "no missing or extra chunk"
+    assert assistant.ingest([tiny_corpus]).wrote_nothing

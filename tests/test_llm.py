@@ -1,0 +1,124 @@
+"""LLM backends: model files (hash, magic), an OpenAI-compatible server over HTTP, the real llama.cpp model."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
+from assistant.llm import models
+from assistant.llm.models import check_gguf, resolve_gguf
+from assistant.llm.openai_compat import OpenAICompatLLM
+from assistant.settings import LLMSettings
+
+
+def test_unknown_model_name_says_what_is_accepted(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="qwen2.5-coder-0.5b"):
+        resolve_gguf("gpt-17", tmp_path)
+
+
+def test_missing_or_non_gguf_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError):
+        check_gguf(tmp_path / "absent.gguf")
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a model")
+    with pytest.raises(ModelCorruptError, match="magic"):
+        check_gguf(bogus)
+
+
+def test_assembled_model_with_wrong_hash_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts = []
+    for i in range(2):
+        part = tmp_path / f"part{i}.bin"
+        part.write_bytes(b"GGUF" + bytes([i]) * 10)
+        parts.append(part)
+    monkeypatch.setattr(models, "qwen_part_paths", lambda: parts)
+    with pytest.raises(ModelCorruptError, match="SHA-256"):
+        models.assemble_qwen(tmp_path / "cache")
+    assert not (tmp_path / "cache" / models.QWEN_FILE).exists(), "no half-assembled file is left behind"
+
+
+def test_assembled_model_is_verified_once_then_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    part = tmp_path / "p.bin"
+    part.write_bytes(b"GGUF-fake-weights")
+    digest = models.sha256_file(part)
+    monkeypatch.setattr(models, "qwen_part_paths", lambda: [part])
+    monkeypatch.setattr(models, "QWEN_SHA256", digest)
+    first = models.assemble_qwen(tmp_path / "cache")
+    monkeypatch.setattr(models, "qwen_part_paths", lambda: pytest.fail("parts re-read"))
+    assert models.assemble_qwen(tmp_path / "cache") == first
+
+
+class _ChatServer(BaseHTTPRequestHandler):
+    replies: list[str] = ["About 900 troops [1]."]
+    seen: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _ChatServer.seen.append({"body": body, "auth": self.headers.get("Authorization")})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for word in self.replies[0].split(" "):
+            chunk = {"choices": [{"delta": {"content": word + " "}}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def chat_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_openai_compatible_server_streams_the_reply(chat_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "secret")
+    llm = OpenAICompatLLM.from_settings(LLMSettings(backend="openai", base_url=chat_server, model="m",
+                                                    api_key_env="MY_KEY"))
+    text = "".join(llm.stream([{"role": "user", "content": "q"}], max_tokens=20))
+    assert text.strip() == "About 900 troops [1]."
+    request = _ChatServer.seen[-1]
+    assert request["auth"] == "Bearer secret"
+    assert request["body"]["temperature"] == 0 and request["body"]["max_tokens"] == 20
+
+
+def test_server_that_is_down_raises_a_clear_error() -> None:
+    llm = OpenAICompatLLM("http://127.0.0.1:9/v1", "m", timeout_s=2)
+    with pytest.raises(LLMUnavailableError, match="Cannot reach the LLM server"):
+        "".join(llm.stream([{"role": "user", "content": "q"}], max_tokens=5))
+
+
+def test_openai_backend_without_url_says_how_to_set_it() -> None:
+    with pytest.raises(LLMUnavailableError, match="ASSISTANT_LLM__BASE_URL"):
+        OpenAICompatLLM.from_settings(LLMSettings(backend="openai"))
+
+
+@pytest.mark.integration
+def test_real_local_model_streams_a_short_greedy_reply(tmp_path: Path) -> None:
+    from assistant.llm.llama_cpp import LlamaCppLLM
+
+    llm = LlamaCppLLM(resolve_gguf("qwen2.5-coder-0.5b", Path(".assistant/models")), n_ctx=1024)
+    messages = [{"role": "user", "content": "Reply with the single word: yes"}]
+    first = "".join(llm.stream(messages, max_tokens=8))
+    second = "".join(llm.stream(messages, max_tokens=8))
+    assert first == second and "yes" in first.lower()
+
+
+@pytest.mark.integration
+def test_gemma_model_assembles_and_loads(tmp_path: Path) -> None:
+    from assistant.llm.llama_cpp import LlamaCppLLM
+
+    path = resolve_gguf("gemma3-270m", Path(".assistant/models"))
+    llm = LlamaCppLLM(path, n_ctx=512)
+    assert llm.count_tokens("hello world") > 0
