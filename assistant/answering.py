@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from assistant.embedding import Embedder
 from assistant.evidence import select_evidence
-from assistant.grounding import verify_answer
+from assistant.grounding import answers_kind, expected_answer_kind, recite, verify_answer
 from assistant.llm.base import ChatLLM, complete
 from assistant.prompting import ABSTAIN_TEXT, build_messages, fit_evidence, is_abstention, tidy_answer
 from assistant.retrieval import HybridRetriever
@@ -74,16 +74,13 @@ class AnswerPipeline:
 
     def _generate_and_verify(
         self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
-    ) -> Iterator[StreamEvent]:
+    ) -> Generator[StreamEvent, None, _Draft]:
         assert self.llm is not None
         max_tokens = self.settings.llm.max_tokens
         original = evidence
-        evidence = fit_evidence(
-            turn.question, evidence, self.llm.count_tokens, self.llm.context_window - max_tokens
-        )
+        evidence = fit_evidence(turn.question, evidence, self.llm.count_tokens, self.llm.context_window - max_tokens)
         if not evidence:
             return extractive_draft(original, unsupported=("(the prompt did not fit the model's context window)",))
-        sources = {e.number: e.quote for e in evidence}
         started = time.perf_counter()
         pieces: list[str] = []
         for delta in self.llm.stream(
@@ -93,7 +90,7 @@ class AnswerPipeline:
             yield StreamEvent(delta=delta)
         timings["generate"] = time.perf_counter() - started
         checked = time.perf_counter()
-        draft = self._check("".join(pieces), sources)
+        draft = self._check("".join(pieces), evidence, turn.question)
         timings["verify"] = time.perf_counter() - checked
         if draft is None:
             started = time.perf_counter()
@@ -104,26 +101,37 @@ class AnswerPipeline:
             )
             timings["generate"] += time.perf_counter() - started
             checked = time.perf_counter()
-            draft = self._check(retry, sources) or extractive_draft(
-                evidence, unsupported=(tidy_answer("".join(pieces)), tidy_answer(retry))
+            draft = self._check(retry, evidence, turn.question) or self._fallback(
+                evidence, (tidy_answer("".join(pieces)), tidy_answer(retry))
             )
             timings["verify"] += time.perf_counter() - checked
         return draft
 
-    def _check(self, raw: str, sources: dict[int, str]) -> _Draft | None:
+    def _check(self, raw: str, evidence: Sequence[Evidence], question: str) -> _Draft | None:
         """A verified or partly verified draft, an abstention, or None when nothing survives."""
         text = tidy_answer(raw)
         if is_abstention(text):
+            best = evidence[0]
+            if best.coverage >= self.settings.retrieval.quote_min_coverage:
+                return extractive_draft(evidence, unsupported=(text,))
             return _Draft(status="abstained", text=ABSTAIN_TEXT)
-        if not _MARKER.search(text):
-            text = _attach_citation(text, sources)
+        sources = {e.number: e.quote for e in evidence}
+        if not _has_content(text) or not answers_kind(text, expected_answer_kind(question)):
+            return None
+        text = recite(text, sources)
         verification = verify_answer(text, sources)
         if verification.ok and _MARKER.search(text):
             return _Draft(status="verified", text=text)
         kept = verification.supported_text.strip()
-        if kept and _MARKER.search(kept):
+        if kept and _MARKER.search(kept) and _has_content(kept):
             return _Draft(status="partial", text=kept, unsupported=tuple(verification.unsupported))
         return None
+
+    def _fallback(self, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
+        """Quote the best sentence when it is clearly on topic; otherwise say the articles don't say."""
+        if evidence and evidence[0].score >= self.settings.retrieval.fallback_min_relevance:
+            return extractive_draft(evidence, unsupported=rejected)
+        return _Draft(status="abstained", text=ABSTAIN_TEXT, unsupported=rejected)
 
     def _assemble(
         self,
@@ -178,13 +186,9 @@ def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] 
     return _Draft(status=status, text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
 
 
-def _attach_citation(text: str, sources: dict[int, str]) -> str:
-    """Cite the first (most relevant) source that supports an uncited answer, if one does."""
-    for number in sources:
-        candidate = f"{text.rstrip('.')} [{number}]."
-        if verify_answer(candidate, sources).ok:
-            return candidate
-    return text
+def _has_content(text: str) -> bool:
+    """True when the answer says something besides its [n] markers."""
+    return bool(re.search(r"[A-Za-z0-9]", _MARKER.sub("", text)))
 
 
 def _citation(number: int, evidence: Evidence) -> Citation:

@@ -11,8 +11,55 @@ from assistant.types import Article, Chunk
 TokenCounter = Callable[[str], int]
 
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st gen sen rep gov lt col maj capt sgt adm cmdr pres vs etc inc corp co ltd
-    jan feb mar apr jun jul aug sep sept oct nov dec no nos fig approx dept est univ mt ft""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "sgt",
+        "adm",
+        "cmdr",
+        "pres",
+        "vs",
+        "etc",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "no",
+        "nos",
+        "fig",
+        "approx",
+        "dept",
+        "est",
+        "univ",
+        "mt",
+        "ft",
+    ]
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")

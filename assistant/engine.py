@@ -20,7 +20,9 @@ from assistant.types import Answer, Article, IngestReport, StreamEvent
 
 _UNSET: Any = object()
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|what about|how about|then|so)\b", re.IGNORECASE)
-_PRONOUNS = frozenset("it its they them their there that those this these he she his her".split())
+_PRONOUNS = frozenset(
+    ["it", "its", "they", "them", "their", "there", "that", "those", "this", "these", "he", "she", "his", "her"]
+)
 
 
 class Assistant:
@@ -146,7 +148,7 @@ class Assistant:
 
     def describe(self) -> dict[str, str]:
         """Backend, model and embedder names (loads nothing)."""
-        backend = self.settings.llm.backend
+        backend: str = self.settings.llm.backend
         if self._llm is not _UNSET:
             backend = "extractive" if self._llm is None else "custom"
         model = "" if backend == "extractive" else str(getattr(self._llm, "name", "") or self.settings.llm.model)

@@ -12,8 +12,40 @@ from assistant.retrieval import terms
 from assistant.types import Evidence, Passage
 
 _QUESTION_WORDS = frozenset(
-    "how what when where which who whom whose why is are was were do does did can could would should will has have "
-    "had according in on at the a an and".split()
+    [
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "has",
+        "have",
+        "had",
+        "according",
+        "in",
+        "on",
+        "at",
+        "the",
+        "a",
+        "an",
+        "and",
+    ]
 )
 
 
@@ -34,7 +66,7 @@ def key_terms(question: str) -> list[str]:
     found = []
     for match in re.finditer(r"\b([A-Z][A-Za-z.\-']*[A-Za-z]|[A-Z]\.?|\d[\d,.]*)", question):
         word = match.group(1)
-        if word.lower() in _QUESTION_WORDS or match.start() == 0 and not word[:1].isdigit():
+        if word.lower() in _QUESTION_WORDS or (match.start() == 0 and not word[:1].isdigit()):
             continue
         found.append(word)
     return found
@@ -85,12 +117,20 @@ def select_evidence(
     for candidate, vector, words in zip(candidates, sentence_vectors, sentence_terms, strict=True):
         dense = sum(a * b for a, b in zip(question_vector, vector, strict=True))
         lexical = sum(idf[t] for t in question_terms if t in words) / total_idf
-        scored.append((0.6 * dense + 0.4 * lexical, candidate))
-    scored.sort(key=lambda pair: -pair[0])
+        scored.append((0.6 * dense + 0.4 * lexical, lexical, candidate))
+    scored.sort(key=lambda item: -item[0])
     chosen = scored[:limit]
     evidence = [
-        Evidence(number=i, quote=quote, chunk=passage.chunk, start=start, end=end, score=round(score, 4))
-        for i, (score, (start, end, quote, passage)) in enumerate(chosen, start=1)
+        Evidence(
+            number=i,
+            quote=quote,
+            chunk=passage.chunk,
+            start=start,
+            end=end,
+            score=round(score, 4),
+            coverage=round(lexical, 4),
+        )
+        for i, (score, lexical, (start, end, quote, passage)) in enumerate(chosen, start=1)
     ]
     pool_text = " ".join(e.quote for e in evidence)
     pool_terms = set(terms(pool_text))

@@ -19,17 +19,90 @@ from assistant.numbers import (
     strip_citations,
 )
 
-__all__ = ["Claim", "ClaimCheck", "Verification", "extract_names", "normalize_number_text", "numbers_in",
-           "split_claims", "verify_answer"]
+__all__ = [
+    "Claim",
+    "ClaimCheck",
+    "Verification",
+    "extract_names",
+    "normalize_number_text",
+    "numbers_in",
+    "split_claims",
+    "verify_answer",
+]
 
 _MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 _NUMBER = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z.'\u2019-]*[A-Za-z]|[A-Z]")
 SENTENCE_START_WORDS = frozenset(
-    """the a an on in at about around nearly approximately roughly some according yes no it they there this these
-    those he she we his her their its as after before during while since because due following both all several
-    most only just over under more less also however but and or so if when where what which who how why then
-    currently today yesterday officials i""".split()
+    [
+        "the",
+        "a",
+        "an",
+        "on",
+        "in",
+        "at",
+        "about",
+        "around",
+        "nearly",
+        "approximately",
+        "roughly",
+        "some",
+        "according",
+        "yes",
+        "no",
+        "it",
+        "they",
+        "there",
+        "this",
+        "these",
+        "those",
+        "he",
+        "she",
+        "we",
+        "his",
+        "her",
+        "their",
+        "its",
+        "as",
+        "after",
+        "before",
+        "during",
+        "while",
+        "since",
+        "because",
+        "due",
+        "following",
+        "both",
+        "all",
+        "several",
+        "most",
+        "only",
+        "just",
+        "over",
+        "under",
+        "more",
+        "less",
+        "also",
+        "however",
+        "but",
+        "and",
+        "or",
+        "so",
+        "if",
+        "when",
+        "where",
+        "what",
+        "which",
+        "who",
+        "how",
+        "why",
+        "then",
+        "currently",
+        "today",
+        "yesterday",
+        "officials",
+        "i",
+    ]
 )
 
 
@@ -129,7 +202,7 @@ def extract_names(text: str) -> list[str]:
         if not word[0].isupper():
             continue
         lower = _normalize_word(word)
-        if lower in WEEKDAYS or lower in MONTHS or lower in SENTENCE_START_WORDS and match.start() in starts:
+        if lower in WEEKDAYS or lower in MONTHS or (lower in SENTENCE_START_WORDS and match.start() in starts):
             continue
         if lower in SENTENCE_START_WORDS and lower in {"the", "a", "an", "i"}:
             continue
@@ -187,11 +260,14 @@ def _check_claim(claim: Claim, sources: Mapping[int, str], allow_derived: bool) 
 
 def _date_supported(kind: str, value: str, source_dates: list) -> bool:
     if kind == "month":
-        return any(d.kind == "month" and d.value == value or d.kind == "date" and _month_of(d.value) == value
-                   for d in source_dates)
+        return any(
+            (d.kind == "month" and d.value == value) or (d.kind == "date" and _month_of(d.value) == value)
+            for d in source_dates
+        )
     if kind == "year":
-        return any(d.kind == "year" and d.value == value or d.kind == "date" and d.value[:4] == value
-                   for d in source_dates)
+        return any(
+            (d.kind == "year" and d.value == value) or (d.kind == "date" and d.value[:4] == value) for d in source_dates
+        )
     return any(d.kind == kind and d.value == value for d in source_dates)
 
 
@@ -205,3 +281,65 @@ def verify_answer(answer: str, sources: Mapping[int, str], *, allow_derived: boo
     checks = tuple(_check_claim(c, sources, allow_derived) for c in claims)
     unknown = tuple(sorted({n for c in claims for n in c.citations if n not in sources}))
     return Verification(checks=checks, unknown_citations=unknown)
+
+
+_EXPECTS = (
+    (re.compile(r"\b(what|which) year\b|\bin what year\b", re.I), "year"),
+    (re.compile(r"\b(what|which) (day|date)\b|\bon what day\b", re.I), "date"),
+    (
+        re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bhow (long|old|far)\b", re.I),
+        "quantity",
+    ),
+    (re.compile(r"^\s*when\b", re.I), "time"),
+)
+
+
+def expected_answer_kind(question: str) -> str | None:
+    """What a question asks for: 'year', 'date', 'quantity', 'time' (when), or None."""
+    for pattern, kind in _EXPECTS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def answers_kind(answer: str, kind: str | None) -> bool:
+    """True when the answer contains the kind of thing the question asks for."""
+    if kind is None:
+        return True
+    dates = parse_dates(answer)
+    if kind == "year":
+        return any(d.kind in ("year", "date") for d in dates)
+    if kind == "date":
+        return any(d.kind in ("weekday", "date", "month") for d in dates)
+    if kind == "quantity":
+        return bool(parse_quantities(answer)) or bool(re.search(r"\b(no|none|nobody|several|dozens?)\b", answer, re.I))
+    return bool(dates) or bool(
+        re.search(r"\b(after|before|since|during|ago|earlier|later|last|this|next)\b", answer, re.I)
+    )
+
+
+def recite(answer: str, sources: Mapping[int, str]) -> str:
+    """Point each unsupported claim at the one source that does support it (best word overlap), if any.
+
+    Small models often cite the wrong number; the facts are checked again against the new source, so a claim
+    is only moved to a sentence that contains every number, date and name it states.
+    """
+    out: list[str] = []
+    for claim in split_claims(answer):
+        check = _check_claim(claim, sources, allow_derived=True)
+        text = claim.text
+        factual = parse_quantities(text) or parse_dates(text) or extract_names(text)
+        if not check.ok and factual:
+            body = _MARKERS.sub("", text).rstrip(" .")
+            words = set(_name_tokens(body))
+            candidates = []
+            for number, source in sources.items():
+                trial = Claim(f"{body} [{number}]", (number,), 0, 0)
+                if _check_claim(trial, sources, allow_derived=False).ok:
+                    candidates.append((len(words & _name_tokens(source)), -number, number))
+            if candidates:
+                best = max(candidates)[2]
+                trailing = "." if text.rstrip().endswith(".") else ""
+                text = f"{body} [{best}]{trailing}"
+        out.append(text.strip())
+    return " ".join(out)

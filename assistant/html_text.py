@@ -6,12 +6,62 @@ import json
 import re
 from typing import Any
 
-_DROP = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe", "svg",
-         "button", "select", "object", "embed")
-_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "div", "section", "article", "blockquote", "tr", "pre",
-           "figcaption", "dd", "dt", "td", "th", "main", "br", "hr", "ul", "ol", "table")
-_DATE_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate", "date",
-              "dc.date.issued", "dc.date", "parsely-pub-date", "sailthru.date")
+_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+    "object",
+    "embed",
+)
+_BLOCKS = (
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "div",
+    "section",
+    "article",
+    "blockquote",
+    "tr",
+    "pre",
+    "figcaption",
+    "dd",
+    "dt",
+    "td",
+    "th",
+    "main",
+    "br",
+    "hr",
+    "ul",
+    "ol",
+    "table",
+)
+_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "date",
+    "dc.date.issued",
+    "dc.date",
+    "parsely-pub-date",
+    "sailthru.date",
+)
 
 
 def _meta(soup: Any, names: tuple[str, ...]) -> str:

@@ -7,17 +7,46 @@ from dataclasses import dataclass
 from datetime import datetime
 
 UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 10**12}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
-_NOT_A_COUNT_BEFORE = frozenset("no any every each some which this that the anyone".split())
+_NOT_A_COUNT_BEFORE = frozenset(["no", "any", "every", "each", "some", "which", "this", "that", "the", "anyone"])
 _TOKEN = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[A-Za-z]+|%")
 _CITATION = re.compile(r"\[\d+\]")
 
@@ -185,7 +214,11 @@ def _full_date(match: re.Match[str]) -> str | None:
             return datetime(int(groups[0]), int(groups[1]), int(groups[2])).strftime("%Y-%m-%d")
         if groups[0].isdigit():
             month = _month_name(groups[1])
-            return datetime(int(groups[2]), MONTHS.index(month) + 1, int(groups[0])).strftime("%Y-%m-%d") if month else None
+            return (
+                datetime(int(groups[2]), MONTHS.index(month) + 1, int(groups[0])).strftime("%Y-%m-%d")
+                if month
+                else None
+            )
         month = _month_name(groups[0])
         return datetime(int(groups[2]), MONTHS.index(month) + 1, int(groups[1])).strftime("%Y-%m-%d") if month else None
     except ValueError:

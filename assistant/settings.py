@@ -43,9 +43,17 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1, le=50, description="Chunks kept after fusing dense and lexical results.")
     candidates: int = Field(20, ge=1, description="Candidates fetched from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    evidence_sentences: int = Field(5, ge=1, le=20, description="Sentences shown to the model as sources.")
+    evidence_sentences: int = Field(3, ge=1, le=20, description="Sentences shown to the model as sources.")
     min_relevance: float = Field(
-        0.30, description="Below this best sentence relevance the engine abstains."
+        0.30, description="Below this best sentence relevance the engine abstains without asking the model."
+    )
+    quote_min_coverage: float = Field(
+        0.65,
+        description="When the model says the sources don't answer but one sentence holds this share of the "
+        "question's words, quote that sentence instead (status fallback).",
+    )
+    fallback_min_relevance: float = Field(
+        0.50, description="When the model's answers fail verification, quote the best sentence only above this."
     )
 
 
@@ -78,7 +86,9 @@ class UISettings(BaseModel):
     share: bool = Field(False, description="Create a public Gradio share link (off by default).")
     auth_user: str | None = Field(None, description="Basic-auth user name; auth is on when set.")
     auth_password: str | None = Field(None, description="Basic-auth password.")
-    concurrency: int = Field(20, ge=1, description="Queue size per event; LLM calls are serialized anyway.")
+    concurrency: int = Field(
+        4, ge=1, description="Requests the UI works on at once (the queue holds 50x more; LLM calls are serialized)."
+    )
 
 
 class Settings(BaseSettings):

@@ -217,7 +217,9 @@ class ChunkStore:
             for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True)
         }
 
-    def write_article(self, article: Article, content_hash: str, chunks: list[Chunk], vectors: list[list[float]]) -> None:
+    def write_article(
+        self, article: Article, content_hash: str, chunks: list[Chunk], vectors: list[list[float]]
+    ) -> None:
         """Replace an article's chunks, then record the article (the record marks the write complete)."""
         self.open(create=True)
         new_ids = [c.id for c in chunks]
@@ -306,8 +308,7 @@ class ChunkStore:
         self.open()
         got = self._chunks.get(where=where_clause(filters), include=["documents", "metadatas"])
         return [
-            chunk_from_record(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
 
     def chunk_count(self) -> int:

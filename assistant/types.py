@@ -68,6 +68,8 @@ class Evidence:
     """Character offset of the sentence in the article text."""
     end: int
     score: float
+    coverage: float = 0.0
+    """Share of the question's content words (idf-weighted) that the sentence contains."""
 
 
 @dataclass(frozen=True)

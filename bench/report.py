@@ -7,7 +7,12 @@ from pathlib import Path
 
 
 def _engine(data: dict) -> list[str]:
-    lines = ["## Engine (`bench/run.py`)", "", f"Machine: {data.get('machine', '')}; run on {data.get('date', '')}.", ""]
+    lines = [
+        "## Engine (`bench/run.py`)",
+        "",
+        f"Machine: {data.get('machine', '')}; run on {data.get('date', '')}.",
+        "",
+    ]
     ingest = data.get("ingest")
     if ingest:
         lines += [

@@ -50,8 +50,11 @@ def _retriever(assistant: Assistant, top_k: int) -> Any:
             vector = assistant.embedder.embed([query_bundle.query_str])[0]
             return [
                 NodeWithScore(
-                    node=TextNode(id_=chunk.id, text=chunk.text, metadata={"doc_id": chunk.doc_id, "start": chunk.start,
-                                                                            "title": chunk.title}),
+                    node=TextNode(
+                        id_=chunk.id,
+                        text=chunk.text,
+                        metadata={"doc_id": chunk.doc_id, "start": chunk.start, "title": chunk.title},
+                    ),
                     score=score,
                 )
                 for chunk, score in assistant.store.query(vector, top_k)
@@ -71,8 +74,9 @@ class StockCitationEngine:
         llm = assistant.llm
         if llm is None:
             raise ValueError("the stock engine needs a generative backend")
-        self.engine = CitationQueryEngine(_retriever(assistant, top_k), llm=_llama_index_llm(llm),
-                                          citation_chunk_size=512)
+        self.engine = CitationQueryEngine(
+            _retriever(assistant, top_k), llm=_llama_index_llm(llm), citation_chunk_size=512
+        )
 
     def ingest(self, paths: Any = None, **kwargs: Any) -> Any:
         return self.assistant.ingest(paths, **kwargs)
@@ -87,18 +91,41 @@ class StockCitationEngine:
                 continue
             quote = node.node.get_content()
             body = re.sub(r"^Source \d+:\s*", "", quote)
-            citations.append(Citation(number=number, doc_id=str(node.node.metadata.get("doc_id", "")),
-                                      title=str(node.node.metadata.get("title", "")), source="", published="",
-                                      url="", chunk_id=node.node.node_id, start=0, end=0, quote=body,
-                                      score=float(node.score or 0.0)))
+            citations.append(
+                Citation(
+                    number=number,
+                    doc_id=str(node.node.metadata.get("doc_id", "")),
+                    title=str(node.node.metadata.get("title", "")),
+                    source="",
+                    published="",
+                    url="",
+                    chunk_id=node.node.node_id,
+                    start=0,
+                    end=0,
+                    quote=body,
+                    score=float(node.score or 0.0),
+                )
+            )
         passages = tuple(
-            RetrievedPassage(doc_id=str(n.node.metadata.get("doc_id", "")), title="", chunk_id=n.node.node_id,
-                             start=0, end=0, text=n.node.get_content(), score=float(n.score or 0.0))
+            RetrievedPassage(
+                doc_id=str(n.node.metadata.get("doc_id", "")),
+                title="",
+                chunk_id=n.node.node_id,
+                start=0,
+                end=0,
+                text=n.node.get_content(),
+                score=float(n.score or 0.0),
+            )
             for n in response.source_nodes
         )
         abstained = bool(re.search(r"(not|no) (provide|mention|information|say)", text, re.I))
         total = time.perf_counter() - began
-        return Answer(question=question, text=text, citations=tuple(citations),
-                      status="abstained" if abstained else "verified", passages=passages,
-                      timings={"retrieve": 0.0, "generate": total, "verify": 0.0, "total": total},
-                      backend="llama-index CitationQueryEngine")
+        return Answer(
+            question=question,
+            text=text,
+            citations=tuple(citations),
+            status="abstained" if abstained else "verified",
+            passages=passages,
+            timings={"retrieve": 0.0, "generate": total, "verify": 0.0, "total": total},
+            backend="llama-index CitationQueryEngine",
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from assistant.chunking import chunk_article, make_chunk_id, paragraph_starts, split_sentences
@@ -21,7 +23,10 @@ def article(text: str) -> Article:
     [
         ("One. Two.", ["One.", "Two."]),
         ("U.S. forces were hit. No one was hurt.", ["U.S. forces were hit.", "No one was hurt."]),
-        ("The U.S. currently has 900 troops. Dr. Smith spoke.", ["The U.S. currently has 900 troops.", "Dr. Smith spoke."]),
+        (
+            "The U.S. currently has 900 troops. Dr. Smith spoke.",
+            ["The U.S. currently has 900 troops.", "Dr. Smith spoke."],
+        ),
         ("Headline\n\nBody sentence here.", ["Headline", "Body sentence here."]),
         ("  \u2022 Bullet one.\n  \u2022 Bullet two.", ["Bullet one.", "Bullet two."]),
         ('He said "stop." Then left.', ['He said "stop."', "Then left."]),
@@ -46,7 +51,7 @@ def test_chunk_offsets_slice_back_to_the_chunk_text() -> None:
 def test_chunks_overlap_by_one_sentence() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(20))
     chunks = chunk_article(article(text), words, max_tokens=20, overlap_sentences=1)
-    for first, second in zip(chunks, chunks[1:], strict=False):
+    for first, second in itertools.pairwise(chunks):
         assert second.start < first.end, "consecutive chunks share a sentence"
 
 

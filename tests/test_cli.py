@@ -23,8 +23,9 @@ def test_help_starts_without_importing_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
-    help_run = subprocess.run([sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True,
-                              cwd=REPO, timeout=60)
+    help_run = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert help_run.returncode == 0 and "ingest" in help_run.stdout and "ask" in help_run.stdout
 
 
@@ -49,8 +50,9 @@ def test_ingest_then_ask_json_with_the_extractive_backend(tmp_path: Path, tiny_c
     assert "3 added" in first.output
     again = runner.invoke(app, ["ingest", str(tiny_corpus), *data])
     assert "nothing to write" in again.output and "3 unchanged" in again.output
-    asked = runner.invoke(app, ["ask", "How many schools did the storm close?", "--json", "--backend", "extractive",
-                                *data])
+    asked = runner.invoke(
+        app, ["ask", "How many schools did the storm close?", "--json", "--backend", "extractive", *data]
+    )
     assert asked.exit_code == 0, asked.output
     answer = json.loads(asked.stdout)
     assert "40 schools" in answer["text"] and answer["citations"][0]["quote"]

@@ -72,13 +72,19 @@ def test_questions_the_article_does_not_answer_abstain(real_assistant, question)
 
 
 def test_answers_never_state_a_number_the_citations_lack(real_assistant) -> None:
-    for question in ["How many U.S. troops are in Iraq and Syria in total?", "When did the pause in attacks begin?",
-                     "How long was the pause in hostilities?", "How many soldiers does the U.S. have in Iraq?"]:
+    for question in [
+        "How many U.S. troops are in Iraq and Syria in total?",
+        "When did the pause in attacks begin?",
+        "How long was the pause in hostilities?",
+        "How many soldiers does the U.S. have in Iraq?",
+    ]:
         answer = real_assistant.ask(question)
         cited = [int(n) for n in numbers(" ".join(c.quote for c in answer.citations))]
-        allowed = {str(n) for n in cited} | {str(a + b) for a in cited for b in cited} | {
-            str(abs(a - b)) for a in cited for b in cited
-        }
+        allowed = (
+            {str(n) for n in cited}
+            | {str(a + b) for a in cited for b in cited}
+            | {str(abs(a - b)) for a in cited for b in cited}
+        )
         assert numbers(answer.text) <= allowed, answer
 
 
@@ -107,7 +113,7 @@ def test_eight_concurrent_asks_all_succeed(real_assistant) -> None:
     def ask() -> None:
         try:
             results.append(real_assistant.ask("How many U.S. troops are in eastern Syria?").text)
-        except BaseException as err:  # noqa: BLE001
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=ask) for _ in range(8)]

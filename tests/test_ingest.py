@@ -101,15 +101,21 @@ def test_asking_before_any_ingest_says_what_to_do(fake_assistant_factory) -> Non
 
 def test_second_writer_fails_at_once_naming_the_pid(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import time
             from pathlib import Path
             from assistant.locking import WriteLock
             with WriteLock(Path({str(tmp_path)!r})):
                 print("locked", flush=True)
                 time.sleep(30)
-        """)],
-        stdout=subprocess.PIPE, text=True, cwd=REPO,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"

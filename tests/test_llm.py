@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -18,7 +19,7 @@ from assistant.settings import LLMSettings
 
 
 def test_unknown_model_name_says_what_is_accepted(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match="qwen2.5-coder-0.5b"):
+    with pytest.raises(ModelNotFoundError, match=r"qwen2\.5-coder-0\.5b"):
         resolve_gguf("gpt-17", tmp_path)
 
 
@@ -55,10 +56,10 @@ def test_assembled_model_is_verified_once_then_reused(tmp_path: Path, monkeypatc
 
 
 class _ChatServer(BaseHTTPRequestHandler):
-    replies: list[str] = ["About 900 troops [1]."]
-    seen: list[dict] = []
+    replies: ClassVar[list[str]] = ["About 900 troops [1]."]
+    seen: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _ChatServer.seen.append({"body": body, "auth": self.headers.get("Authorization")})
         self.send_response(200)
@@ -84,8 +85,9 @@ def chat_server() -> Iterator[str]:
 
 def test_openai_compatible_server_streams_the_reply(chat_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_KEY", "secret")
-    llm = OpenAICompatLLM.from_settings(LLMSettings(backend="openai", base_url=chat_server, model="m",
-                                                    api_key_env="MY_KEY"))
+    llm = OpenAICompatLLM.from_settings(
+        LLMSettings(backend="openai", base_url=chat_server, model="m", api_key_env="MY_KEY")
+    )
     text = "".join(llm.stream([{"role": "user", "content": "q"}], max_tokens=20))
     assert text.strip() == "About 900 troops [1]."
     request = _ChatServer.seen[-1]

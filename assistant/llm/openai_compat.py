@@ -15,7 +15,13 @@ class OpenAICompatLLM:
     """Streams chat completions from ``{base_url}/chat/completions``."""
 
     def __init__(
-        self, base_url: str, model: str, *, api_key: str = "", temperature: float = 0.0, timeout_s: float = 60.0,
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str = "",
+        temperature: float = 0.0,
+        timeout_s: float = 60.0,
         context_window: int = 8192,
     ) -> None:
         self.base_url = base_url.rstrip("/")
