@@ -228,7 +228,8 @@ def load_jsonl(path: Path, *, max_bytes: int) -> tuple[list[Article], list[str]]
             if not str(record.get("text") or "").strip():
                 raise ValueError("no text")
             source = record.get("url") or (f"{path}#{record['id']}" if record.get("id") else f"{path}#{number}")
-            articles.append(_article(path, str(record["text"]), doc_source=str(source), **record))
+            meta = {k: record.get(k) for k in ("title", "source", "url", "published", "tags")}
+            articles.append(_article(path, str(record["text"]), doc_source=str(source), **meta))
         except (ValueError, DocumentError) as err:
             warnings.append(f"line {number}: {err}")
     if not articles:

@@ -146,3 +146,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key, raising=False)
+
+
+def link_model_cache(data_dir: Path) -> Path:
+    """Let a temp data dir reuse the repo's assembled GGUF files (if any) instead of assembling 0.5 GB again."""
+    cache = REPO / ".assistant" / "models"
+    target = data_dir / "models"
+    if cache.is_dir() and not target.exists():
+        target.mkdir(parents=True)
+        for item in cache.iterdir():
+            (target / item.name).symlink_to(item)
+    return data_dir

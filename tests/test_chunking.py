@@ -80,3 +80,25 @@ def test_pdf_chunks_know_their_page() -> None:
     doc = Article(doc_id="p", source_path="x.pdf", title="T", text=text, page_starts=(0, text.index("Page two")))
     chunks = chunk_article(doc, words, max_tokens=8, overlap_sentences=0)
     assert [c.page for c in chunks] == [1, 2]
+
+
+def test_every_corpus_file_chunks_within_the_real_tokenizer_window_with_exact_offsets() -> None:
+    """Word pieces measured by the embedder's own tokenizer (no model weights are loaded)."""
+    from assistant.documents import load_paths
+    from assistant.embedding import SentenceTransformerEmbedder
+    from tests.conftest import SEED_CORPUS
+
+    embedder = SentenceTransformerEmbedder()
+    articles, errors = load_paths([SEED_CORPUS])
+    assert articles and not errors
+    for doc in articles:
+        chunks = chunk_article(doc, embedder.count_tokens, max_tokens=200, overlap_sentences=1)
+        assert chunks
+        covered = set()
+        for chunk in chunks:
+            assert doc.text[chunk.start : chunk.end] == chunk.text
+            assert embedder.count_tokens(chunk.text) <= 200 < embedder.settings.max_seq_tokens
+            for rel_start, rel_end in chunk.sentence_spans:
+                covered.add((chunk.start + rel_start, chunk.start + rel_end))
+        assert covered == set(split_sentences(doc.text)), "every sentence is in some chunk"
+    assert embedder._model is None, "counting tokens did not load the model"

@@ -187,8 +187,10 @@ def real_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         from assistant import Assistant
     except ImportError as err:  # the engine is not importable yet
         pytest.skip(f"the engine cannot be imported: {err}")
-    data = tmp_path_factory.mktemp("real") / "data"
-    settings = Settings(data_dir=data, chroma_url=None, llm={"backend": "extractive"})  # type: ignore[arg-type]
+    from tests.conftest import link_model_cache
+
+    data = link_model_cache(tmp_path_factory.mktemp("real") / "data")
+    settings = Settings(data_dir=data, chroma_url=None)  # the default backend: the local LLM
     assistant = Assistant(settings)
     report = assistant.ingest([REPO / "corpus"])
     assert report.errors == () or report.added > 0
@@ -200,22 +202,22 @@ def real_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.integration
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(
-    ("question", "fact"),
+    ("question", "answers", "fact"),
     [
-        ("How many rockets were launched from Zummar?", "five rockets"),
-        ("How many U.S. troops are in eastern Syria?", "900"),
-        ("Where were the drones shot down?", "Ain al-Asad"),
+        ("How many rockets were launched from Zummar?", ("five", "5"), "five rockets"),
+        ("How many U.S. troops are in eastern Syria?", ("900",), "900"),
+        ("Where were the drones shot down?", ("Ain al-Asad",), "Ain al-Asad"),
     ],
 )
 def test_real_engine_answer_citation_opens_the_sentence_in_the_article(
-    browser: Any, real_url: str, tmp_path: Path, question: str, fact: str
+    browser: Any, real_url: str, tmp_path: Path, question: str, answers: tuple[str, ...], fact: str
 ) -> None:
     page = Page(browser, real_url)
     try:
         page.ask(question)
         page.page.locator("#citations .status-badge").wait_for(timeout=120_000)
         answer = page.chat_text()
-        assert fact in answer
+        assert any(a in answer for a in answers), answer
         chip = page.page.locator("#citations .chip").first
         chip.click()
         mark = page.page.locator("#sources mark.cited")

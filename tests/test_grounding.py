@@ -1,0 +1,189 @@
+"""Numbers, dates and names: normalization, matching and claim verification (table-driven)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.grounding import (
+    answers_kind,
+    expected_answer_kind,
+    extract_names,
+    recite,
+    split_claims,
+    verify_answer,
+)
+from assistant.numbers import normalize_number_text, numbers_in, parse_dates, parse_quantities
+
+SOURCES = {
+    1: "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. military "
+    "base in northeastern Syria.",
+    2: "The U.S. currently has around 2,500 troops in Iraq and 900 in eastern Syria on an advise-and-assist mission.",
+    3: "In a separate incident on Monday, U.S. forces shot down two drones near the Ain al-Asad air base in Iraq's "
+    "Anbar province.",
+    4: "The attack in Syria marks the first targeting of U.S. troops by Iranian-backed groups in the region since "
+    "early February, ending a nearly three-month pause in hostilities.",
+    5: "The renewed aggression comes just a day after Iraqi Prime Minister Mohammed Shia al Sudani returned from a "
+    "visit to the United States, where he met with President Joe Biden.",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("five rockets", [5]),
+        ("5 rockets", [5]),
+        ("2,500 troops", [2500]),
+        ("2500 troops", [2500]),
+        ("two thousand five hundred troops", [2500]),
+        ("twenty-one drones", [21]),
+        ("a dozen drones", [12]),
+        ("1.5 million people", [1_500_000]),
+        ("a nearly three-month pause", [3]),
+        ("between 5 and 10 rockets", [5, 10]),
+        ("2,000-2,500 troops", [2000, 2500]),
+        ("No one was hurt", []),
+        ("one of the bases", []),
+        ("the first attack", []),
+        ("source [3] says", []),
+    ],
+)
+def test_quantities_are_parsed_from_digits_and_words(text: str, values: list[float]) -> None:
+    assert numbers_in(text) == values
+
+
+def test_percent_is_a_different_kind_of_number() -> None:
+    [percent] = parse_quantities("rose 40 percent")
+    [plain] = parse_quantities("40 troops")
+    assert percent.is_percent and not plain.is_percent
+    assert not verify_answer("Support rose 40% [1].", {1: "There are 40 troops."}).ok
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("two thousand five hundred troops", "2500 troops"),
+        ("around 2,500 troops", "around 2500 troops"),
+        ("five rockets and two drones", "5 rockets and 2 drones"),
+        ("a dozen eggs", "12 eggs"),
+    ],
+)
+def test_number_text_normalizes_words_and_separators(text: str, normalized: str) -> None:
+    assert normalize_number_text(text) == normalized
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("On Sunday", [("weekday", "sunday")]),
+        ("since early February", [("month", "february")]),
+        ("on 2020-02-14", [("date", "2020-02-14")]),
+        ("on 14 February 2020", [("date", "2020-02-14")]),
+        ("on Feb 14, 2020", [("date", "2020-02-14")]),
+        ("in 2024", [("year", "2024")]),
+        ("they may act", []),
+    ],
+)
+def test_dates_weekdays_months_and_years_are_recognized(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(d.kind, d.value) for d in parse_dates(text)] == expected
+
+
+def test_names_exclude_sentence_openers_weekdays_and_months() -> None:
+    assert extract_names("The rockets came from Zummar on Sunday in February.") == ["Zummar"]
+    assert extract_names("About 900 U.S. troops [2].") == ["U.S"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "About 900 U.S. troops are in eastern Syria [2].",
+        "Five rockets [1] and two drones [3].",
+        "5 rockets [1].",
+        "2500 troops are in Iraq [2].",
+        "The pause lasted nearly three months [4].",
+        "Since early February [4].",
+        "Mohammed Shia al Sudani met Joe Biden [5].",
+        "Near the Ain al-Asad air base in Anbar province [3].",
+        "Near the Ain al Asad air base [3].",
+        "On Sunday [1].",
+        "The articles don't say.",
+    ],
+)
+def test_supported_answers_verify(answer: str) -> None:
+    verification = verify_answer(answer, SOURCES)
+    assert verification.ok, [c.reason for c in verification.checks]
+
+
+@pytest.mark.parametrize(
+    ("answer", "missing"),
+    [
+        ("250 troops [2].", "250"),
+        ("90 troops are in Syria [2].", "90"),
+        ("Ten rockets [1].", "Ten"),
+        ("1,000 soldiers were killed in Jordan [1].", "Jordan"),
+        ("The attacks resumed on 2020-02-14 [4].", "2020-02-14"),
+        ("On Tuesday [1].", "Tuesday"),
+        ("In March [4].", "March"),
+        ("President Donald Trump [5].", "Donald"),
+        ("Five rockets [3].", "Five"),
+    ],
+)
+def test_unsupported_facts_are_flagged(answer: str, missing: str) -> None:
+    verification = verify_answer(answer, SOURCES)
+    assert not verification.ok
+    assert any(missing in m for check in verification.checks for m in check.missing)
+
+
+def test_citation_that_does_not_exist_is_flagged() -> None:
+    verification = verify_answer("About 900 troops [7].", SOURCES)
+    assert verification.unknown_citations == (7,) and not verification.ok
+    assert "does not exist" in verification.checks[0].reason
+
+
+def test_fact_without_a_citation_is_flagged_but_plain_text_is_not() -> None:
+    assert not verify_answer("900 troops.", SOURCES).ok
+    assert verify_answer("The articles don't say.", SOURCES).ok
+
+
+def test_sum_of_cited_numbers_is_accepted_as_derived() -> None:
+    verification = verify_answer("3,400 troops in total [2].", SOURCES)
+    assert verification.ok and verification.checks[0].derived == ("3,400",)
+    assert not verify_answer("3,400 troops in total [2].", SOURCES, allow_derived=False).ok
+
+
+def test_unsupported_claims_are_removed_and_the_rest_kept() -> None:
+    verification = verify_answer("Five rockets [1] and ten drones [3].", SOURCES)
+    assert verification.supported_text == "Five rockets [1]."
+    assert verification.unsupported == ("and ten drones [3].",)
+
+
+def test_claims_split_after_each_citation_group_and_trailing_text_joins_the_last() -> None:
+    claims = split_claims("Five rockets [1] and two drones [3][4] hit bases. No one was hurt.")
+    assert [(c.text.strip(), c.citations) for c in claims] == [
+        ("Five rockets [1]", (1,)),
+        ("and two drones [3][4] hit bases.", (3, 4)),
+        ("No one was hurt.", ()),
+    ]
+
+
+def test_recite_moves_a_claim_to_the_source_that_supports_it() -> None:
+    assert recite("About 900 troops [1].", SOURCES) == "About 900 troops [2]."
+    assert recite("Zummar [5].", SOURCES) == "Zummar [1]."
+    assert recite("About 123 troops [1].", SOURCES) == "About 123 troops [1].", "nothing supports it: unchanged"
+    assert recite("Sunday", SOURCES) == "Sunday [1]", "an uncited fact gets the source that holds it"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "good", "bad"),
+    [
+        ("In what year did it happen?", "year", "In 2024 [1].", "February [1]."),
+        ("On what day were the rockets launched?", "date", "Sunday [1].", "Zummar [1]."),
+        ("How many troops are in Iraq?", "quantity", "2,500 troops [2].", "Many troops [2]."),
+        ("When did the attacks halt?", "time", "In early February [4].", "Zummar [1]."),
+        ("Who met Biden?", None, "Sudani [5].", None),
+    ],
+)
+def test_answer_must_be_of_the_kind_the_question_asks_for(question, kind, good, bad) -> None:
+    assert expected_answer_kind(question) == kind
+    assert answers_kind(good, kind)
+    if bad is not None:
+        assert not answers_kind(bad, kind)
