@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 EXAMPLE_QUESTIONS = [
     "How many U.S. troops are in eastern Syria?",
     "How many rockets were launched from Zummar?",
-    "Where were the drones shot down?",
+    "Near which air base were the drones shot down?",
 ]
 UPLOAD_TYPES = [".md", ".txt", ".html", ".pdf", ".jsonl"]
 SEARCHING = "_Searching the articles…_"

@@ -27,7 +27,7 @@ BENCH_OUT = os.environ.get("ASSISTANT_UI_BENCH_OUT")  # read at import: a confte
 SEED_QUESTIONS = {
     "How many U.S. troops are in eastern Syria?": "900",
     "How many rockets were launched from Zummar?": "five",
-    "Where were the drones shot down?": "Ain al-Asad",
+    "From which town were the rockets launched?": "Zummar",
 }
 
 
@@ -96,6 +96,13 @@ SCRIPT = [  # (question keyword, answer text, doc_id, the exact sentence cited)
     (
         "zummar",
         "At least five rockets were launched from Zummar [{n}].",
+        "war",
+        "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. military base "
+        "in northeastern Syria.",
+    ),
+    (
+        "which town",
+        "The rockets were launched from the town of Zummar [{n}].",
         "war",
         "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. military base "
         "in northeastern Syria.",
