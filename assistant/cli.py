@@ -157,7 +157,7 @@ def serve(
 
 def _mount_eval() -> None:
     try:
-        from assistant.evaluation.commands import eval_app
+        from assistant.evaluation.eval_cli import eval_app
     except ImportError:  # pragma: no cover - the harness is part of the package
         return
     app.add_typer(eval_app, name="eval")

@@ -49,6 +49,17 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+# Names a question may use for something the articles call otherwise.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "american": ("U.S.", "United States", "America"),
+    "americans": ("U.S.", "United States", "America"),
+    "us": ("U.S.", "United States"),
+    "usa": ("U.S.", "United States"),
+    "british": ("U.K.", "Britain", "United Kingdom"),
+    "uk": ("U.K.", "Britain", "United Kingdom"),
+}
+
+
 @dataclass(frozen=True)
 class Support:
     """How well the evidence covers the question."""
@@ -73,6 +84,9 @@ def key_terms(question: str) -> list[str]:
 
 
 def _term_present(term: str, text_terms: set[str], text: str) -> bool:
+    aliases = ALIASES.get(term.lower(), ())
+    if any(_term_present(alias, text_terms, text) for alias in aliases):
+        return True
     normalized = terms(term)
     if not normalized:
         return True
@@ -132,7 +146,7 @@ def select_evidence(
         )
         for i, (score, lexical, (start, end, quote, passage)) in enumerate(chosen, start=1)
     ]
-    pool_text = " ".join(e.quote for e in evidence)
+    pool_text = " ".join(p.chunk.text for p in passages)
     pool_terms = set(terms(pool_text))
     missing = tuple(t for t in key_terms(question) if not _term_present(t, pool_terms, pool_text))
     return evidence, Support(best_relevance=chosen[0][0], missing_terms=missing)

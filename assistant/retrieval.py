@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -136,19 +137,28 @@ STOPWORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """Porter stem of a lowercase word ("paused" and "pause" -> "paus")."""
+    from nltk.stem import PorterStemmer
+
+    return _stemmer(PorterStemmer).stem(word)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer(factory: type) -> Any:
+    return factory()
+
+
 def terms(text: str) -> list[str]:
-    """Lowercased content words with a light plural stem, for lexical matching."""
+    """Lowercased, stemmed content words, for lexical matching."""
     words = re.findall(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*", text.lower().replace("\u2019", "'"))
     out = []
     for word in words:
         word = word.replace(".", "").removesuffix("'s")
         if word in STOPWORDS or not word:
             continue
-        if len(word) > 4 and word.endswith("ies"):
-            word = word[:-3] + "y"
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
+        out.append(stem(word) if word.isalpha() else word)
     return out
 
 

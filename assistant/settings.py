@@ -48,7 +48,7 @@ class RetrievalSettings(BaseModel):
         0.30, description="Below this best sentence relevance the engine abstains without asking the model."
     )
     quote_min_coverage: float = Field(
-        0.65,
+        0.55,
         description="When the model says the sources don't answer but one sentence holds this share of the "
         "question's words, quote that sentence instead (status fallback).",
     )

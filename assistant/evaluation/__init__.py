@@ -1,0 +1,1 @@
+"""Eval harness: suites of factual questions scored with deterministic metrics, gating CI."""

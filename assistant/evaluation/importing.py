@@ -1,0 +1,94 @@
+"""Bring standard datasets in: SQuAD v1.1/v2 and DROP JSON -> a corpus (.jsonl) and a suite (.yaml)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation.suite_file import SuiteError
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise SuiteError(f"{path}: cannot read the dataset ({err})") from err
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"-?\d[\d,]*(\.\d+)?", text.strip()))
+
+
+def _write(out_dir: Path, name: str, articles: list[dict[str, Any]], cases: list[dict[str, Any]],
+           thresholds: dict[str, float]) -> Path:
+    """corpus/<name>.jsonl and suite.yaml (corpus path relative to the suite file)."""
+    import yaml
+
+    corpus = out_dir / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    (corpus / f"{name}.jsonl").write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n",
+                                          encoding="utf-8")
+    suite = {"name": name, "corpus": str(corpus.resolve()), "thresholds": thresholds, "cases": cases}
+    path = out_dir / "suite.yaml"
+    path.write_text(yaml.safe_dump(suite, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    return path
+
+
+def import_squad(path: Path, out_dir: Path, limit: int | None = None) -> Path:
+    """SQuAD v1.1/v2: each paragraph an article, each question a case (``is_impossible`` -> unanswerable)."""
+    data = _load(path)
+    if not isinstance(data, dict) or "data" not in data:
+        raise SuiteError(f"{path}: not SQuAD JSON (no 'data' list)")
+    articles: list[dict[str, Any]] = []
+    cases: list[dict[str, Any]] = []
+    for article in data["data"]:
+        for index, paragraph in enumerate(article.get("paragraphs", [])):
+            if limit and len(cases) >= limit:
+                break
+            title = f"{article.get('title', 'untitled').replace('_', ' ')} ({index + 1})"
+            articles.append({"id": f"squad-{len(articles)}", "title": title, "text": paragraph["context"],
+                             "source": "SQuAD"})
+            for qa in paragraph.get("qas", []):
+                golds = list(dict.fromkeys(a["text"] for a in qa.get("answers", []) if a.get("text")))
+                impossible = qa.get("is_impossible", False) or not golds
+                kind = "unanswerable" if impossible else ("number" if all(_is_number(g) for g in golds) else "span")
+                cases.append({"id": str(qa["id"]), "question": qa["question"], "answers": [] if impossible else golds,
+                              "kind": kind, "tags": ["squad", "unanswerable" if impossible else "answerable"]})
+    if limit:
+        cases = cases[:limit]
+    return _write(Path(out_dir), "squad", articles, cases, {"min_accuracy": 0.0})
+
+
+def _drop_date(date: dict[str, Any]) -> str:
+    return " ".join(str(date.get(k, "")).strip() for k in ("day", "month", "year") if str(date.get(k, "")).strip())
+
+
+def import_drop(path: Path, out_dir: Path, limit: int | None = None) -> Path:
+    """DROP: each passage an article; answers typed number / date / spans become number / date / span cases."""
+    data = _load(path)
+    if not isinstance(data, dict):
+        raise SuiteError(f"{path}: not DROP JSON (expected a mapping of passages)")
+    articles: list[dict[str, Any]] = []
+    cases: list[dict[str, Any]] = []
+    for passage_id, item in data.items():
+        if limit and len(cases) >= limit:
+            break
+        articles.append({"id": passage_id, "title": f"DROP {passage_id}", "text": item["passage"], "source": "DROP"})
+        for qa in item.get("qa_pairs", []):
+            answer = qa.get("answer", {})
+            if str(answer.get("number", "")).strip():
+                kind, golds = "number", [answer["number"]]
+            elif any(str(v).strip() for v in answer.get("date", {}).values()):
+                kind, golds = "date", [_drop_date(answer["date"])]
+            elif answer.get("spans"):
+                kind, golds = "span", list(answer["spans"])
+            else:
+                continue
+            golds = [float(g) if kind == "number" and _is_number(str(g)) else g for g in golds]
+            cases.append({"id": str(qa.get("query_id", f"{passage_id}-{len(cases)}")), "question": qa["question"],
+                          "answers": golds, "kind": kind, "tags": ["drop", kind]})
+    if limit:
+        cases = cases[:limit]
+    return _write(Path(out_dir), "drop", articles, cases, {"min_accuracy": 0.0})
