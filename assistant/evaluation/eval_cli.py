@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 import typer.core
 
@@ -16,7 +15,7 @@ from assistant.errors import AssistantError
 class SuiteFirstGroup(typer.core.TyperGroup):
     """Routes `eval <suite-file> ...` to the hidden `run` command; named subcommands work as usual."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: typer's click Context
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
@@ -24,7 +23,8 @@ class SuiteFirstGroup(typer.core.TyperGroup):
 
 eval_app = typer.Typer(
     cls=SuiteFirstGroup,
-    help="Run eval suites (assistant eval eval/seed.yaml) or import datasets (import-squad, import-drop).",
+    help="Run a suite: assistant eval SUITE.yaml [--output DIR] [--baseline prev.json] [--backend NAME] "
+    "[--limit N] [--top-k N]; or import a dataset: import-squad / import-drop FILE --limit N.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -54,8 +54,9 @@ def run(
         suite = load_suite(suite_path)
         previous = _read_baseline(baseline)
         assistant = _assistant(suite.settings, backend, data_dir or default_store_dir(output, suite))
-        label = assistant.describe()["backend"] + (f":{assistant.describe()['model']}" if assistant.describe()[
-            "model"] else "")
+        label = assistant.describe()["backend"] + (
+            f":{assistant.describe()['model']}" if assistant.describe()["model"] else ""
+        )
 
         def progress(done: int, total: int, case_id: str) -> None:
             if not quiet:

@@ -140,8 +140,15 @@ def by_tag(records: list[CaseRecord]) -> dict[str, dict[str, float]]:
     }
 
 
-def run_suite(suite: Suite, assistant: Answerer, *, backend: str = "", top_k: int | None = None,
-              limit: int | None = None, progress: Any = None) -> SuiteResult:
+def run_suite(
+    suite: Suite,
+    assistant: Answerer,
+    *,
+    backend: str = "",
+    top_k: int | None = None,
+    limit: int | None = None,
+    progress: Any = None,
+) -> SuiteResult:
     """Ingest the suite's corpus, ask every case, score."""
     began = time.perf_counter()
     assistant.ingest([suite.corpus_path()])
@@ -176,8 +183,9 @@ def check_thresholds(metrics: dict[str, float], thresholds: dict[str, float]) ->
     return failures
 
 
-def compare_to_baseline(current: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02
-                        ) -> tuple[list[str], list[str], list[str]]:
+def compare_to_baseline(
+    current: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02
+) -> tuple[list[str], list[str], list[str]]:
     """(fixed case ids, broken case ids, failures for gated metrics that dropped more than ``tolerance``)."""
     before = {c["id"]: c["correct"] for c in baseline.get("cases", [])}
     after = {c["id"]: c["correct"] for c in current.get("cases", [])}

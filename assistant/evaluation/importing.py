@@ -21,15 +21,17 @@ def _is_number(text: str) -> bool:
     return bool(re.fullmatch(r"-?\d[\d,]*(\.\d+)?", text.strip()))
 
 
-def _write(out_dir: Path, name: str, articles: list[dict[str, Any]], cases: list[dict[str, Any]],
-           thresholds: dict[str, float]) -> Path:
+def _write(
+    out_dir: Path, name: str, articles: list[dict[str, Any]], cases: list[dict[str, Any]], thresholds: dict[str, float]
+) -> Path:
     """corpus/<name>.jsonl and suite.yaml (corpus path relative to the suite file)."""
     import yaml
 
     corpus = out_dir / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
-    (corpus / f"{name}.jsonl").write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n",
-                                          encoding="utf-8")
+    (corpus / f"{name}.jsonl").write_text(
+        "\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8"
+    )
     suite = {"name": name, "corpus": str(corpus.resolve()), "thresholds": thresholds, "cases": cases}
     path = out_dir / "suite.yaml"
     path.write_text(yaml.safe_dump(suite, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
@@ -48,14 +50,22 @@ def import_squad(path: Path, out_dir: Path, limit: int | None = None) -> Path:
             if limit and len(cases) >= limit:
                 break
             title = f"{article.get('title', 'untitled').replace('_', ' ')} ({index + 1})"
-            articles.append({"id": f"squad-{len(articles)}", "title": title, "text": paragraph["context"],
-                             "source": "SQuAD"})
+            articles.append(
+                {"id": f"squad-{len(articles)}", "title": title, "text": paragraph["context"], "source": "SQuAD"}
+            )
             for qa in paragraph.get("qas", []):
                 golds = list(dict.fromkeys(a["text"] for a in qa.get("answers", []) if a.get("text")))
                 impossible = qa.get("is_impossible", False) or not golds
                 kind = "unanswerable" if impossible else ("number" if all(_is_number(g) for g in golds) else "span")
-                cases.append({"id": str(qa["id"]), "question": qa["question"], "answers": [] if impossible else golds,
-                              "kind": kind, "tags": ["squad", "unanswerable" if impossible else "answerable"]})
+                cases.append(
+                    {
+                        "id": str(qa["id"]),
+                        "question": qa["question"],
+                        "answers": [] if impossible else golds,
+                        "kind": kind,
+                        "tags": ["squad", "unanswerable" if impossible else "answerable"],
+                    }
+                )
     if limit:
         cases = cases[:limit]
     return _write(Path(out_dir), "squad", articles, cases, {"min_accuracy": 0.0})
@@ -63,6 +73,18 @@ def import_squad(path: Path, out_dir: Path, limit: int | None = None) -> Path:
 
 def _drop_date(date: dict[str, Any]) -> str:
     return " ".join(str(date.get(k, "")).strip() for k in ("day", "month", "year") if str(date.get(k, "")).strip())
+
+
+def _drop_answer(answer: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    """(kind, golds) of one DROP answer: number, date or spans."""
+    if str(answer.get("number", "")).strip():
+        number = str(answer["number"]).strip()
+        return "number", [float(number) if _is_number(number) else number]
+    if any(str(v).strip() for v in answer.get("date", {}).values()):
+        return "date", [_drop_date(answer["date"])]
+    if answer.get("spans"):
+        return "span", list(answer["spans"])
+    return None
 
 
 def import_drop(path: Path, out_dir: Path, limit: int | None = None) -> Path:
@@ -77,18 +99,21 @@ def import_drop(path: Path, out_dir: Path, limit: int | None = None) -> Path:
             break
         articles.append({"id": passage_id, "title": f"DROP {passage_id}", "text": item["passage"], "source": "DROP"})
         for qa in item.get("qa_pairs", []):
-            answer = qa.get("answer", {})
-            if str(answer.get("number", "")).strip():
-                kind, golds = "number", [answer["number"]]
-            elif any(str(v).strip() for v in answer.get("date", {}).values()):
-                kind, golds = "date", [_drop_date(answer["date"])]
-            elif answer.get("spans"):
-                kind, golds = "span", list(answer["spans"])
-            else:
+            parsed = [_drop_answer(a) for a in [qa.get("answer", {}), *qa.get("validated_answers", [])]]
+            typed = [t for t in parsed if t is not None]
+            if not typed:
                 continue
-            golds = [float(g) if kind == "number" and _is_number(str(g)) else g for g in golds]
-            cases.append({"id": str(qa.get("query_id", f"{passage_id}-{len(cases)}")), "question": qa["question"],
-                          "answers": golds, "kind": kind, "tags": ["drop", kind]})
+            kind = typed[0][0]
+            golds = list(dict.fromkeys(g for k, values in typed if k == kind for g in values))
+            cases.append(
+                {
+                    "id": str(qa.get("query_id", f"{passage_id}-{len(cases)}")),
+                    "question": qa["question"],
+                    "answers": golds,
+                    "kind": kind,
+                    "tags": ["drop", kind],
+                }
+            )
     if limit:
         cases = cases[:limit]
     return _write(Path(out_dir), "drop", articles, cases, {"min_accuracy": 0.0})

@@ -88,8 +88,9 @@ def _supports(text: str, case: Case, doc_id: str = "") -> bool:
         return True
     if not case.answers:
         return False
-    return contains_gold(text, case.answers) or (case.kind == "number" and numeric_match(text, case.answers,
-                                                                                          case.tolerance))
+    return contains_gold(text, case.answers) or (
+        case.kind == "number" and numeric_match(text, case.answers, case.tolerance)
+    )
 
 
 def citation_precision(case: Case, answer: Answer) -> float | None:

@@ -9,10 +9,28 @@ from typing import Any
 
 from assistant.evaluation.harness import SuiteResult
 
-HEADLINE = ("accuracy", "answerable_accuracy", "em", "f1", "numeric_accuracy", "citation_precision",
-            "citation_recall", "hit_at_k", "mrr", "abstention_precision", "abstention_recall", "share_verified",
-            "share_partial", "share_fallback", "share_abstained", "p50_total", "p95_total", "p50_retrieve",
-            "p50_generate", "p50_verify")
+HEADLINE = (
+    "accuracy",
+    "answerable_accuracy",
+    "em",
+    "f1",
+    "numeric_accuracy",
+    "citation_precision",
+    "citation_recall",
+    "hit_at_k",
+    "mrr",
+    "abstention_precision",
+    "abstention_recall",
+    "share_verified",
+    "share_partial",
+    "share_fallback",
+    "share_abstained",
+    "p50_total",
+    "p95_total",
+    "p50_retrieve",
+    "p50_generate",
+    "p50_verify",
+)
 
 
 def print_table(result: SuiteResult, console: Any) -> None:
@@ -38,11 +56,22 @@ def write_junit(result: SuiteResult, path: Path) -> None:
     """One <testcase> per question; a failure shows expected vs got, the status and the cited quotes."""
     failures = sum(not c.correct for c in result.cases)
     total_time = sum(c.timings.get("total", 0.0) for c in result.cases)
-    suite = ET.Element("testsuite", name=result.suite, tests=str(len(result.cases)), failures=str(failures),
-                       errors="0", time=f"{total_time:.3f}")
+    suite = ET.Element(
+        "testsuite",
+        name=result.suite,
+        tests=str(len(result.cases)),
+        failures=str(failures),
+        errors="0",
+        time=f"{total_time:.3f}",
+    )
     for case in result.cases:
-        element = ET.SubElement(suite, "testcase", classname=f"eval.{result.suite}", name=case.id,
-                                time=f"{case.timings.get('total', 0.0):.3f}")
+        element = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"eval.{result.suite}",
+            name=case.id,
+            time=f"{case.timings.get('total', 0.0):.3f}",
+        )
         if not case.correct:
             quotes = "; ".join(f"[{c['number']}] {c['quote']}" for c in case.citations) or "none"
             message = f"expected {case.expected or 'an abstention'} ({case.kind}), got {case.got!r} [{case.status}]"
@@ -82,15 +111,25 @@ def write_markdown(result: SuiteResult, path: Path, chart: str, notes: list[str]
     lines += [*notes, ""] if notes else []
     lines += ["| metric | value |", "|---|---|"]
     lines += [f"| {m} | {result.metrics[m]:.3f} |" for m in HEADLINE if m in result.metrics]
-    lines += ["", f"![metrics by tag]({chart})", "", "| tag | cases | accuracy | citation precision |", "|---|---|---|---|"]
-    lines += [f"| {t} | {v['cases']} | {v['accuracy']:.2f} | {v['citation_precision']:.2f} |"
-              for t, v in result.by_tag.items()]
+    lines += [
+        "",
+        f"![metrics by tag]({chart})",
+        "",
+        "| tag | cases | accuracy | citation precision |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {t} | {v['cases']} | {v['accuracy']:.2f} | {v['citation_precision']:.2f} |"
+        for t, v in result.by_tag.items()
+    ]
     wrong = [c for c in result.cases if not c.correct]
     lines += ["", f"## Wrong answers ({len(wrong)})", ""]
     for case in wrong:
         got = case.got.replace("\n", " ").replace("|", "\\|")
-        lines.append(f"- `{case.id}` {case.question} — expected {case.expected or 'abstention'}, got “{got}” "
-                     f"({case.status}){' — error: ' + case.error if case.error else ''}")
+        lines.append(
+            f"- `{case.id}` {case.question} — expected {case.expected or 'abstention'}, got “{got}” "
+            f"({case.status}){' — error: ' + case.error if case.error else ''}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

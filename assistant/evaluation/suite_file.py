@@ -87,7 +87,7 @@ def load_suite(path: str | Path) -> Suite:
 def _jsonl(text: str, path: Path) -> dict[str, Any]:
     """First line may be {"suite": {...metadata}}; every other line is a case."""
     meta: dict[str, Any] = {}
-    cases = []
+    cases: list[Any] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

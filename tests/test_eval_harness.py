@@ -1,0 +1,259 @@
+"""Eval suites, runner, reports, thresholds, baseline, importers and the `assistant eval` command."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from assistant.evaluation.harness import check_thresholds, compare_to_baseline, run_suite
+from assistant.evaluation.importing import import_drop, import_squad
+from assistant.evaluation.suite_file import SuiteError, load_suite
+from assistant.types import Answer, Citation, IngestReport
+from tests.conftest import REPO
+
+SHARED = REPO.parent / "shared" / "data"
+SUITE = """
+name: mini
+corpus: {corpus}
+thresholds: {{min_accuracy: 0.99, min_abstention_recall: 1.0}}
+cases:
+  - {{id: troops, question: "How many troops are in Syria?", answers: [{troops}], kind: number, tags: [figure]}}
+  - {{id: town, question: "Which town?", answers: [Zummar], tags: [place]}}
+  - {{id: none, question: "What did Russia say?", kind: unanswerable, tags: [unanswerable]}}
+"""
+QUOTES = {"troops": "The U.S. has 900 troops in eastern Syria.", "town": "Rockets came from Zummar."}
+
+
+class FakeAssistant:
+    """Scripted answers through the same public API the harness uses."""
+
+    def __init__(self) -> None:
+        self.ingested: list[Any] = []
+
+    def ingest(self, paths: Any = None, **kwargs: Any) -> IngestReport:
+        self.ingested.append(paths)
+        return IngestReport()
+
+    def describe(self) -> dict[str, str]:
+        return {"backend": "fake", "model": "", "embedder": "fake"}
+
+    def ask(self, question: str, *, top_k: int | None = None, filters: Any = None) -> Answer:
+        key = "troops" if "troops" in question else "town" if "town" in question else None
+        if key is None:
+            return Answer(question=question, text="The articles don't say.", status="abstained", timings={"total": 0.1})
+        quote = QUOTES[key]
+        citation = Citation(
+            number=1,
+            doc_id="d",
+            title="t",
+            source="",
+            published="",
+            url="",
+            chunk_id="c",
+            start=0,
+            end=len(quote),
+            quote=quote,
+            score=1.0,
+        )
+        text = "900 troops [1]." if key == "troops" else "Zummar [1]."
+        return Answer(
+            question=question,
+            text=text,
+            citations=(citation,),
+            status="verified",
+            timings={"retrieve": 0.1, "generate": 0.2, "verify": 0.0, "total": 0.3},
+        )
+
+
+def write_suite(tmp_path: Path, troops: int = 900) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    path = tmp_path / "mini.yaml"
+    path.write_text(SUITE.format(corpus=corpus, troops=troops), encoding="utf-8")
+    return path
+
+
+def cli() -> typer.Typer:
+    from assistant.evaluation.eval_cli import eval_app
+
+    app = typer.Typer()
+    app.add_typer(eval_app, name="eval")
+
+    @app.command()
+    def other() -> None:
+        """Keeps `eval` a subcommand group, as in the real CLI."""
+
+    return app
+
+
+def test_suite_loads_and_scores_a_right_run(tmp_path: Path) -> None:
+    suite = load_suite(write_suite(tmp_path))
+    result = run_suite(suite, FakeAssistant())
+    assert result.metrics["accuracy"] == 1.0 and result.metrics["abstention_recall"] == 1.0
+    assert result.metrics["citation_precision"] == 1.0 and result.by_tag["figure"]["accuracy"] == 1.0
+    assert check_thresholds(result.metrics, suite.thresholds) == []
+
+
+def test_a_wrong_expected_answer_fails_the_gate(tmp_path: Path) -> None:
+    suite = load_suite(write_suite(tmp_path, troops=250))
+    result = run_suite(suite, FakeAssistant())
+    assert [c.id for c in result.cases if not c.correct] == ["troops"]
+    assert any("accuracy" in f for f in check_thresholds(result.metrics, suite.thresholds))
+
+
+def test_cli_exit_codes_and_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.evaluation.eval_cli._assistant", lambda *a: FakeAssistant())
+    runner = CliRunner()
+    good = runner.invoke(cli(), ["eval", str(write_suite(tmp_path)), "--output", str(tmp_path / "ok"), "--quiet"])
+    assert good.exit_code == 0, good.output
+    for name in ("results.json", "junit.xml", "report.md", "chart.png"):
+        assert (tmp_path / "ok" / name).stat().st_size > 0
+    bad_dir = tmp_path / "bad"
+    (tmp_path / "b").mkdir()
+    bad_suite = write_suite(tmp_path / "b", troops=250)
+    bad = runner.invoke(cli(), ["eval", str(bad_suite), "--output", str(bad_dir), "--quiet"])
+    assert bad.exit_code == 1 and "FAILED" in bad.output
+    junit = ET.parse(bad_dir / "junit.xml").getroot()
+    failures = junit.findall(".//testcase/failure")
+    assert len(failures) == 1 and "expected [250]" in failures[0].get("message", "")
+    assert "900 troops in eastern Syria" in (failures[0].text or ""), "the failure shows the citations"
+
+
+def test_baseline_diff_reports_fixed_and_broken_cases_and_fails_on_a_drop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("assistant.evaluation.eval_cli._assistant", lambda *a: FakeAssistant())
+    good = json.loads(json.dumps(run_suite(load_suite(write_suite(tmp_path)), FakeAssistant()).to_dict()))
+    bad = run_suite(load_suite(write_suite(tmp_path, troops=250)), FakeAssistant()).to_dict()
+    fixed, broke, drops = compare_to_baseline(bad, good)
+    assert (fixed, broke) == ([], ["troops"]) and any("accuracy dropped" in d for d in drops)
+    assert compare_to_baseline(good, bad)[0] == ["troops"]
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(good))
+    suite = tmp_path / "s2"
+    suite.mkdir()
+    path = write_suite(suite, troops=250)
+    path.write_text(path.read_text().replace("min_accuracy: 0.99", "min_accuracy: 0.1"))
+    result = CliRunner().invoke(
+        cli(), ["eval", str(path), "--baseline", str(baseline), "--output", str(tmp_path / "o"), "--quiet"]
+    )
+    assert result.exit_code == 1 and "dropped" in result.output and "broke ['troops']" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name: x\ncases: []\n", "no cases"),
+        ("just a string", "mapping"),
+        ("name: x\ncases:\n  - {id: a}\n", "question"),
+        ("name: x\ncases:\n  - {id: a, question: q, kind: essay}\n", "kind"),
+        ("name: x\ncases: [\n", "invalid YAML"),
+    ],
+)
+def test_bad_suite_files_give_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(content)
+    with pytest.raises(SuiteError, match=message):
+        load_suite(path)
+    result = CliRunner().invoke(cli(), ["eval", str(path)])
+    assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
+
+
+def test_jsonl_suite_with_metadata_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text(
+        '{"suite": {"name": "j", "thresholds": {"min_accuracy": 0.5}}}\n'
+        '{"id": "a", "question": "How many?", "answers": [5], "kind": "number"}\n'
+    )
+    suite = load_suite(path)
+    assert suite.name == "j" and suite.cases[0].answers == [5] and suite.thresholds == {"min_accuracy": 0.5}
+
+
+def test_unknown_threshold_is_reported() -> None:
+    assert "unknown threshold" in check_thresholds({"accuracy": 1.0}, {"min_accuracy_typo": 0.5})[0]
+
+
+def test_squad_importer_writes_a_corpus_and_a_suite(tmp_path: Path) -> None:
+    data = {
+        "data": [
+            {
+                "title": "Normans",
+                "paragraphs": [
+                    {
+                        "context": "The Normans were in Normandy in 911.",
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "Where were the Normans?",
+                                "answers": [{"text": "Normandy", "answer_start": 19}],
+                            },
+                            {"id": "q2", "question": "When?", "answers": [{"text": "911", "answer_start": 31}]},
+                            {"id": "q3", "question": "Who was king?", "answers": [], "is_impossible": True},
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    source = tmp_path / "squad.json"
+    source.write_text(json.dumps(data))
+    suite = load_suite(import_squad(source, tmp_path / "out", limit=None))
+    assert [c.kind for c in suite.cases] == ["span", "number", "unanswerable"]
+    assert suite.corpus_path().joinpath("squad.jsonl").read_text().count("\n") == 1
+
+
+def test_drop_importer_types_numbers_dates_and_spans(tmp_path: Path) -> None:
+    data = {
+        "p1": {
+            "passage": "Brown kicked 3 field goals.",
+            "qa_pairs": [
+                {"query_id": "a", "question": "How many?", "answer": {"number": "3", "date": {}, "spans": []}},
+                {
+                    "query_id": "b",
+                    "question": "When?",
+                    "answer": {"number": "", "date": {"day": "5", "month": "May", "year": "2001"}, "spans": []},
+                },
+                {"query_id": "c", "question": "Who?", "answer": {"number": "", "date": {}, "spans": ["Brown"]}},
+            ],
+        }
+    }
+    source = tmp_path / "drop.json"
+    source.write_text(json.dumps(data))
+    suite = load_suite(import_drop(source, tmp_path / "out", limit=2))
+    assert [(c.kind, c.answers) for c in suite.cases] == [("number", [3.0]), ("date", ["5 May 2001"])]
+
+
+@pytest.mark.skipif(not (SHARED / "squad2-dev-sample.json").exists(), reason="shared sample data absent")
+def test_importers_read_the_public_samples_through_the_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for command, name in (("import-squad", "squad2-dev-sample.json"), ("import-drop", "drop-dev-sample.json")):
+        out = tmp_path / command
+        result = runner.invoke(cli(), ["eval", command, str(SHARED / name), "--limit", "50", "--out-dir", str(out)])
+        assert result.exit_code == 0, result.output
+        suite = load_suite(out / "suite.yaml")
+        assert 1 <= len(suite.cases) <= 50
+
+
+@pytest.mark.integration
+def test_mini_suite_against_the_real_engine(tmp_path: Path) -> None:
+    path = tmp_path / "real.yaml"
+    path.write_text(f"""name: real
+corpus: {REPO / "corpus"}
+settings: {{llm: {{backend: extractive}}}}
+thresholds: {{min_accuracy: 0.6}}
+cases:
+  - {{id: syria, question: "How many U.S. troops are in eastern Syria?", answers: [900], kind: number}}
+  - {{id: town, question: "From which town were the rockets launched?", answers: [Zummar]}}
+  - {{id: none, question: "How many U.S. soldiers were killed in Jordan?", kind: unanswerable}}
+""")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli(), ["eval", str(path), "--output", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "results.json").read_text())
+    assert {c["id"]: c["correct"] for c in data["cases"]} == {"syria": True, "town": True, "none": True}
