@@ -13,6 +13,7 @@ import pytest
 
 from assistant.retrieval import terms
 from assistant.settings import Settings
+from assistant.types import Citation
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -146,6 +147,23 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key, raising=False)
+
+
+def make_citation(quote: str, number: int = 1, doc_id: str = "d") -> Citation:
+    """A citation quoting ``quote`` (span 0..len), for tests that score answers."""
+    return Citation(
+        number=number,
+        doc_id=doc_id,
+        title="t",
+        source="",
+        published="",
+        url="",
+        chunk_id="c",
+        start=0,
+        end=len(quote),
+        quote=quote,
+        score=1.0,
+    )
 
 
 def link_model_cache(data_dir: Path) -> Path:

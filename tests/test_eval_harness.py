@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from assistant.evaluation.harness import check_thresholds, compare_to_baseline, run_suite
 from assistant.evaluation.importing import import_drop, import_squad
 from assistant.evaluation.suite_file import SuiteError, load_suite
-from assistant.types import Answer, Citation, IngestReport
-from tests.conftest import REPO
+from assistant.types import Answer, IngestReport
+from tests.conftest import REPO, make_citation
 
 SHARED = REPO.parent / "shared" / "data"
 SUITE = """
@@ -48,19 +48,7 @@ class FakeAssistant:
         if key is None:
             return Answer(question=question, text="The articles don't say.", status="abstained", timings={"total": 0.1})
         quote = QUOTES[key]
-        citation = Citation(
-            number=1,
-            doc_id="d",
-            title="t",
-            source="",
-            published="",
-            url="",
-            chunk_id="c",
-            start=0,
-            end=len(quote),
-            quote=quote,
-            score=1.0,
-        )
+        citation = make_citation(quote)
         text = "900 troops [1]." if key == "troops" else "Zummar [1]."
         return Answer(
             question=question,

@@ -6,26 +6,12 @@ import pytest
 
 from assistant.evaluation import measures
 from assistant.evaluation.suite_file import Case
-from assistant.types import Answer, Citation, RetrievedPassage
+from assistant.types import Answer, RetrievedPassage
+from tests.conftest import make_citation
 
 
 def answer(text: str, status: str = "verified", quotes: tuple[str, ...] = (), passages: tuple[str, ...] = ()) -> Answer:
-    citations = tuple(
-        Citation(
-            number=i,
-            doc_id="d",
-            title="t",
-            source="",
-            published="",
-            url="",
-            chunk_id="c",
-            start=0,
-            end=len(q),
-            quote=q,
-            score=1.0,
-        )
-        for i, q in enumerate(quotes, start=1)
-    )
+    citations = tuple(make_citation(q, number=i) for i, q in enumerate(quotes, start=1))
     retrieved = tuple(RetrievedPassage("d", "t", f"c{i}", 0, len(p), p, 1.0) for i, p in enumerate(passages))
     return Answer(question="q", text=text, citations=citations, status=status, passages=retrieved)  # type: ignore[arg-type]
 
