@@ -13,7 +13,7 @@ from assistant.evidence import select_evidence
 from assistant.grounding import answers_kind, expected_answer_kind, recite, verify_answer
 from assistant.llm.base import ChatLLM, complete
 from assistant.prompting import ABSTAIN_TEXT, build_messages, fit_evidence, is_abstention, tidy_answer
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridRetriever, terms
 from assistant.settings import Settings
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
@@ -116,7 +116,7 @@ class AnswerPipeline:
                 return extractive_draft(evidence, unsupported=(text,))
             return _Draft(status="abstained", text=ABSTAIN_TEXT)
         sources = {e.number: e.quote for e in evidence}
-        if not _has_content(text) or not answers_kind(text, expected_answer_kind(question)):
+        if not _has_content(text) or _echoes(text, question) or not answers_kind(text, expected_answer_kind(question)):
             return None
         text = recite(text, sources)
         verification = verify_answer(text, sources)
@@ -189,6 +189,12 @@ def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] 
 def _has_content(text: str) -> bool:
     """True when the answer says something besides its [n] markers."""
     return bool(re.search(r"[A-Za-z0-9]", _MARKER.sub("", text)))
+
+
+def _echoes(text: str, question: str) -> bool:
+    """True when every content word of the answer is already in the question ("Normandy" for "Where is Normandy?")."""
+    words = set(terms(_MARKER.sub(" ", text)))
+    return bool(words) and words <= set(terms(question))
 
 
 def _citation(number: int, evidence: Evidence) -> Citation:

@@ -46,21 +46,56 @@ def _engine(data: dict) -> list[str]:
 
 
 def _ui(data: dict) -> list[str]:
-    return [
-        "## UI concurrency",
+    lines = [
+        "## UI concurrency (`tests/test_ui_app.py`, 20 parallel `gradio_client` users on loopback)",
         "",
-        f"{data.get('users', 20)} simultaneous `gradio_client` users on loopback: all answered = "
-        f"{data.get('all_answered')}; wait p50 {data.get('p50_s')} s, p95 {data.get('p95_s')} s "
-        f"(backend: {data.get('backend', '?')}).",
-        "",
+        "| engine | users | answered | wait p50 (s) | wait p95 (s) | max (s) |",
+        "|---|---|---|---|---|---|",
     ]
+    for label, row in data.get("ui_concurrency", {}).items():
+        lines.append(
+            f"| {label} | {row['users']} | {row['answered']} | {row['p50_s']} | {row['p95_s']} | {row['max_s']} |"
+        )
+    return [*lines, ""]
 
 
-def _eval(name: str, data: dict) -> list[str]:
-    metrics = data.get("metrics", data)
-    keys = [k for k in metrics if isinstance(metrics[k], int | float)]
-    lines = [f"## Eval: {name}", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {round(metrics[k], 3) if isinstance(metrics[k], float) else metrics[k]} |" for k in keys]
+EVAL_COLUMNS = (
+    "cases",
+    "accuracy",
+    "answerable_accuracy",
+    "em",
+    "f1",
+    "numeric_accuracy",
+    "citation_precision",
+    "citation_recall",
+    "hit_at_k",
+    "mrr",
+    "abstention_precision",
+    "abstention_recall",
+    "share_verified",
+    "share_fallback",
+    "share_abstained",
+    "p50_total",
+    "p95_total",
+)
+
+
+def _evals(paths: list[Path]) -> list[str]:
+    runs = {p.stem.removeprefix("eval-"): json.loads(p.read_text())["metrics"] for p in paths}
+    if not runs:
+        return []
+    lines = [
+        "## Answer quality (`bench/eval_all.sh`: `assistant eval` on each suite; deterministic metrics)",
+        "",
+        "`llama_cpp` is the default engine (Qwen2.5-Coder-0.5B Q4_K_M); `extractive` quotes the best sentence;",
+        "`stock` is llama-index's `CitationQueryEngine` with the same model and store (the baseline to beat).",
+        "",
+        "| metric | " + " | ".join(runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    for column in EVAL_COLUMNS:
+        cells = [runs[name].get(column) for name in runs]
+        lines.append(f"| {column} | " + " | ".join("" if c is None else f"{c:g}" for c in cells) + " |")
     return [*lines, ""]
 
 
@@ -79,8 +114,7 @@ def render(out_dir: Path) -> str:
     ui = out_dir / "ui.json"
     if ui.exists():
         lines += _ui(json.loads(ui.read_text()))
-    for path in sorted(out_dir.glob("eval-*.json")):
-        lines += _eval(path.stem.removeprefix("eval-"), json.loads(path.read_text()))
+    lines += _evals(sorted(out_dir.glob("eval-*.json")))
     extra = out_dir / "notes.md"
     if extra.exists():
         lines += [extra.read_text().strip(), ""]

@@ -92,6 +92,12 @@ def test_answer_of_the_wrong_kind_is_rejected(ingested) -> None:
     assert answer.status == "fallback" and len(llm.prompts) == 2
 
 
+def test_answer_that_only_repeats_the_question_is_rejected(ingested) -> None:
+    llm = FakeLLM(["The storm [1].", "Schools [1]."])
+    answer = ingested(llm, retrieval={"fallback_min_relevance": 0.0}).ask("Which schools did the storm close?")
+    assert len(llm.prompts) == 2 and answer.status == "fallback" and "40 schools" in answer.text
+
+
 def test_answer_that_is_only_a_citation_marker_is_rejected(ingested) -> None:
     llm = FakeLLM(["[1].", "[1]"])
     answer = ingested(llm, retrieval={"fallback_min_relevance": 0.0}).ask(QUESTION)
