@@ -58,3 +58,18 @@ def test_ingest_then_ask_json_with_the_extractive_backend(tmp_path: Path, tiny_c
     assert "40 schools" in answer["text"] and answer["citations"][0]["quote"]
     stats = runner.invoke(app, ["stats", *data])
     assert "documents: 3" in stats.output
+
+
+def test_chat_repl_answers_until_an_empty_line(tmp_path: Path, tiny_corpus: Path, monkeypatch) -> None:
+    from tests.conftest import FakeEmbedder
+
+    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings: FakeEmbedder())
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert runner.invoke(app, ["ingest", str(tiny_corpus), *data]).exit_code == 0
+    result = runner.invoke(
+        app, ["chat", "--backend", "extractive", *data], input="How many schools did the storm close?\n\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 schools" in result.output and "Sources:" in result.output
+    empty = runner.invoke(app, ["chat", "--backend", "extractive", *data], input="x" * 2000 + "\n\n")
+    assert "limit is 1000" in empty.output, "an over-long question is refused and the REPL goes on"
