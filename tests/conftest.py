@@ -167,10 +167,13 @@ def make_citation(quote: str, number: int = 1, doc_id: str = "d") -> Citation:
 
 
 def link_model_cache(data_dir: Path) -> Path:
-    """Let a temp data dir reuse the repo's assembled GGUF files (if any) instead of assembling 0.5 GB again."""
+    """Point a temp data dir at the repo's assembled GGUF (assembled once, here), not a fresh 0.5 GB copy."""
+    from assistant.llm.models import QWEN_NAME, resolve_gguf
+
     cache = REPO / ".assistant" / "models"
+    resolve_gguf(QWEN_NAME, cache)
     target = data_dir / "models"
-    if cache.is_dir() and not target.exists():
+    if not target.exists():
         target.mkdir(parents=True)
         for item in cache.iterdir():
             (target / item.name).symlink_to(item)

@@ -16,6 +16,7 @@ from assistant.llm import models
 from assistant.llm.models import check_gguf, resolve_gguf
 from assistant.llm.openai_compat import OpenAICompatLLM
 from assistant.settings import LLMSettings
+from tests.conftest import REPO
 
 
 def test_unknown_model_name_says_what_is_accepted(tmp_path: Path) -> None:
@@ -110,7 +111,7 @@ def test_openai_backend_without_url_says_how_to_set_it() -> None:
 def test_real_local_model_streams_a_short_greedy_reply(tmp_path: Path) -> None:
     from assistant.llm.llama_cpp import LlamaCppLLM
 
-    llm = LlamaCppLLM(resolve_gguf("qwen2.5-coder-0.5b", Path(".assistant/models")), n_ctx=1024)
+    llm = LlamaCppLLM(resolve_gguf("qwen2.5-coder-0.5b", REPO / ".assistant" / "models"), n_ctx=1024)
     messages = [{"role": "user", "content": "Reply with the single word: yes"}]
     first = "".join(llm.stream(messages, max_tokens=8))
     second = "".join(llm.stream(messages, max_tokens=8))
@@ -121,6 +122,6 @@ def test_real_local_model_streams_a_short_greedy_reply(tmp_path: Path) -> None:
 def test_gemma_model_assembles_and_loads(tmp_path: Path) -> None:
     from assistant.llm.llama_cpp import LlamaCppLLM
 
-    path = resolve_gguf("gemma3-270m", Path(".assistant/models"))
+    path = resolve_gguf("gemma3-270m", REPO / ".assistant" / "models")
     llm = LlamaCppLLM(path, n_ctx=512)
     assert llm.count_tokens("hello world") > 0
