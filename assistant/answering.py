@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.embedding import Embedder
 from assistant.evidence import select_evidence
-from assistant.grounding import answers_kind, expected_answer_kind, recite, verify_answer
+from assistant.grounding import answers_kind, counts_what_was_asked, expected_answer_kind, recite, verify_answer
 from assistant.llm.base import ChatLLM, complete
 from assistant.prompting import ABSTAIN_TEXT, build_messages, fit_evidence, is_abstention, tidy_answer
 from assistant.retrieval import HybridRetriever, terms
@@ -102,7 +102,7 @@ class AnswerPipeline:
             timings["generate"] += time.perf_counter() - started
             checked = time.perf_counter()
             draft = self._check(retry, evidence, turn.question) or self._fallback(
-                evidence, (tidy_answer("".join(pieces)), tidy_answer(retry))
+                turn.question, evidence, (tidy_answer("".join(pieces)), tidy_answer(retry))
             )
             timings["verify"] += time.perf_counter() - checked
         return draft
@@ -116,7 +116,7 @@ class AnswerPipeline:
                 return extractive_draft(evidence, unsupported=(text,))
             return _Draft(status="abstained", text=ABSTAIN_TEXT)
         sources = {e.number: e.quote for e in evidence}
-        if not _has_content(text) or _echoes(text, question) or not answers_kind(text, expected_answer_kind(question)):
+        if not _has_content(text) or _echoes(text, question) or not _answers_question(text, question):
             return None
         text = recite(text, sources)
         verification = verify_answer(text, sources)
@@ -127,9 +127,15 @@ class AnswerPipeline:
             return _Draft(status="partial", text=kept, unsupported=tuple(verification.unsupported))
         return None
 
-    def _fallback(self, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
-        """Quote the best sentence when it is clearly on topic; otherwise say the articles don't say."""
-        if evidence and evidence[0].score >= self.settings.retrieval.fallback_min_relevance:
+    def _fallback(self, question: str, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
+        """Quote the best sentence when it is clearly on topic and holds the kind of thing asked for (a count
+        for "how many", a date for "when"); otherwise say the articles don't say."""
+        best = evidence[0] if evidence else None
+        if (
+            best is not None
+            and best.score >= self.settings.retrieval.fallback_min_relevance
+            and answers_kind(best.quote, expected_answer_kind(question))
+        ):
             return extractive_draft(evidence, unsupported=rejected)
         return _Draft(status="abstained", text=ABSTAIN_TEXT, unsupported=rejected)
 
@@ -184,6 +190,11 @@ def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] 
     best = evidence[0]
     status: AnswerStatus = "fallback" if unsupported else "verified"
     return _Draft(status=status, text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
+
+
+def _answers_question(text: str, question: str) -> bool:
+    """True when the answer holds the kind of thing asked for, and counts what a "how many" question counts."""
+    return answers_kind(text, expected_answer_kind(question)) and counts_what_was_asked(text, question)
 
 
 def _has_content(text: str) -> bool:

@@ -318,6 +318,56 @@ def answers_kind(answer: str, kind: str | None) -> bool:
     )
 
 
+_HOW_MANY = re.compile(
+    r"\bhow many\s+(.+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|will|would|could|can|got|in|of|at|on|"
+    r"from|by|for|to|that|per)\b|\s*(?:[?,;]|\.(?=\s|$))|$)",
+    re.I,
+)
+# The noun after a count, past a name or modifier or two ("900 U.S. troops", "two more rockets").
+_COUNTED_NOUN = re.compile(r"[\s-]*(?:(?:[A-Z][\w.\-']*|more|additional|other|\w+-\w+)\s+){0,2}([a-z]{4,})\b")
+# Counted words that any noun can answer ("how many people": "900 troops").
+_ANY_COUNT = "people person persons time times one ones thing things item items"
+# Nouns that answer for one another when counted.
+_COUNT_SYNONYMS = (
+    "troops soldiers forces personnel servicemembers members service",
+    "fighters militants militia insurgents combatants gunmen",
+    "rockets missiles projectiles",
+    "drones uavs",
+    "people persons civilians residents",
+)
+
+
+def counts_what_was_asked(answer: str, question: str) -> bool:
+    """False when a "how many X" question gets a count of something else ("2 drones" for "how many fighters").
+
+    Only a count directly followed by a plural noun is judged ("About 900 [1]" passes); the noun must share a
+    stem with the counted words of the question, or be a known synonym of one.
+    """
+    from assistant.retrieval import terms
+
+    match = _HOW_MANY.search(question)
+    if match is None:
+        return True
+    asked = set(terms(match.group(1)))
+    if not asked or asked & set(terms(_ANY_COUNT)):
+        return True
+    text = _MARKERS.sub(" ", answer)
+    counted: list[str] = []
+    for quantity in parse_quantities(text):
+        after = _COUNTED_NOUN.match(text[quantity.end :])
+        if after is None or not after.group(1).endswith("s"):
+            return True  # a bare figure, or one with a unit the question did not spell out
+        counted.extend(terms(after.group(1)))
+    if not counted:
+        return True
+    related = set(asked)
+    for words in _COUNT_SYNONYMS:
+        group = set(terms(words))
+        if asked & group:
+            related |= group
+    return any(word in related for word in counted) or bool(set(terms(text)) & asked)
+
+
 def recite(answer: str, sources: Mapping[int, str]) -> str:
     """Point each unsupported claim at the one source that does support it (best word overlap), if any.
 

@@ -86,10 +86,25 @@ def test_failed_answers_on_a_weakly_related_question_abstain_instead_of_quoting(
     assert answer.status == "abstained" and "250" not in answer.text
 
 
-def test_answer_of_the_wrong_kind_is_rejected(ingested) -> None:
+def test_answer_of_the_wrong_kind_is_rejected_and_a_quote_without_a_year_is_not_offered(ingested) -> None:
     llm = FakeLLM(["In the northern district [1].", "Schools [1]."])
     answer = ingested(llm, retrieval={"fallback_min_relevance": 0.0}).ask("In what year did the storm close schools?")
-    assert answer.status == "fallback" and len(llm.prompts) == 2
+    assert len(llm.prompts) == 2
+    assert answer.status == "abstained" and "district" not in answer.text
+
+
+def test_count_of_something_else_is_rejected(ingested) -> None:
+    llm = FakeLLM(["40 schools [1].", "It closed 40 schools [1]."])
+    settings = {"fallback_min_relevance": 0.0, "min_relevance": 0.0}
+    answer = ingested(llm, retrieval=settings).ask("How many teachers did the storm keep home?")
+    assert len(llm.prompts) == 2 and answer.status != "verified"
+    assert answer.unsupported and "40 schools [1]." in answer.unsupported
+
+
+def test_count_of_what_was_asked_is_kept(ingested) -> None:
+    llm = FakeLLM(["The storm closed 40 schools [1]."])
+    answer = ingested(llm).ask("How many schools did the winter storm close?")
+    assert answer.status == "verified" and len(llm.prompts) == 1
 
 
 def test_answer_that_only_repeats_the_question_is_rejected(ingested) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from assistant.grounding import (
     answers_kind,
+    counts_what_was_asked,
     expected_answer_kind,
     extract_names,
     recite,
@@ -187,3 +188,23 @@ def test_answer_must_be_of_the_kind_the_question_asks_for(question, kind, good, 
     assert answers_kind(good, kind)
     if bad is not None:
         assert not answers_kind(bad, kind)
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("2 drones near an air base [1].", "How many militia fighters were killed in the U.S. airstrike?", False),
+        ("Five rockets [1]", "How many drones were shot down?", False),
+        ("About 900 [1]", "How many U.S. troops are in eastern Syria?", True),
+        ("About 900 U.S. troops [1]", "How many U.S. troops are in eastern Syria?", True),
+        ("900 soldiers [1]", "How many troops are in Syria?", True),
+        ("2,500 troops [1]", "How many people are in Iraq?", True),
+        ("52-yard field goal [1]", "How many yards was the longest field goal?", True),
+        ("3 touchdown passes [1]", "How many touchdowns did Brady throw?", True),
+        ("Three killed [1]", "How many fighters died?", True),
+        ("Two more rockets [1]", "How many rockets were fired on Monday?", True),
+        ("40 schools [1]", "What closed on Monday?", True),
+    ],
+)
+def test_a_count_must_count_what_the_question_asks_about(answer: str, question: str, expected: bool) -> None:
+    assert counts_what_was_asked(answer, question) is expected
