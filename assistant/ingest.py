@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant import near_duplicates
 from assistant.chunking import chunk_article
 from assistant.documents import content_hash, iter_corpus_files, load_file_with_warnings
 from assistant.embedding import Embedder
 from assistant.errors import DocumentError
 from assistant.locking import WriteLock
 from assistant.settings import Settings
-from assistant.store import ChunkStore
+from assistant.store import ChunkStore, StoredDocument
 from assistant.types import Article, IngestReport
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -39,7 +41,7 @@ def ingest_paths(
         counts = {"added": 0, "updated": 0, "unchanged": 0, "skipped": 0, "removed": 0, "chunks": 0}
         errors: list[tuple[str, str]] = []
         messages: list[str] = []
-        seen_hashes = {doc.content_hash: doc.doc_id for doc in stored.values()}
+        seen = _SeenTexts.of(stored.values())
         loaded_ids: dict[str, set[str]] = {}
         for done, path in enumerate(files):
             if progress:
@@ -52,7 +54,7 @@ def ingest_paths(
             errors.extend((str(path), w) for w in warnings)
             loaded_ids[str(path)] = {a.doc_id for a in articles}
             for article in articles:
-                outcome = _ingest_article(article, settings, store, embedder, stored, seen_hashes, messages)
+                outcome = _ingest_article(article, settings, store, embedder, stored, seen, messages)
                 counts[outcome[0]] += 1
                 counts["chunks"] += outcome[1]
         if progress:
@@ -85,13 +87,32 @@ def ingest_paths(
     )
 
 
+@dataclass
+class _SeenTexts:
+    """Content hashes and MinHash signatures of the stored articles, kept current during one ingest."""
+
+    by_hash: dict[str, str] = field(default_factory=dict)
+    signatures: near_duplicates.SignatureIndex = field(default_factory=near_duplicates.SignatureIndex)
+
+    @classmethod
+    def of(cls, documents: Iterable[StoredDocument]) -> _SeenTexts:
+        seen = cls()
+        for doc in documents:
+            seen.add(doc.doc_id, doc.content_hash, doc.signature)
+        return seen
+
+    def add(self, doc_id: str, digest: str, signature: tuple[int, ...]) -> None:
+        self.by_hash[digest] = doc_id
+        self.signatures.add(doc_id, signature)
+
+
 def _ingest_article(
     article: Article,
     settings: Settings,
     store: ChunkStore,
     embedder: Embedder,
     stored: dict,
-    seen_hashes: dict[str, str],
+    seen: _SeenTexts,
     messages: list[str],
 ) -> tuple[str, int]:
     """Write one article if it is new or changed; returns (outcome, chunks written)."""
@@ -99,9 +120,17 @@ def _ingest_article(
     previous = stored.get(article.doc_id)
     if previous is not None and previous.content_hash == digest:
         return "unchanged", 0
-    twin = seen_hashes.get(digest)
+    twin = seen.by_hash.get(digest)
     if twin is not None and twin != article.doc_id:
         messages.append(f"skipped {article.source_path}: same text as an article already stored ({twin})")
+        return "skipped", 0
+    signature = near_duplicates.signature(article.text)
+    near, score = seen.signatures.nearest(signature, exclude=article.doc_id)
+    if previous is None and near and score >= settings.near_duplicate_threshold:
+        messages.append(
+            f"skipped {article.source_path}: nearly the same text (about {score:.0%} of its 5-word runs) as an "
+            f"article already stored ({near}); set near_duplicate_threshold = 1 to keep both"
+        )
         return "skipped", 0
     chunks = chunk_article(
         article,
@@ -111,6 +140,6 @@ def _ingest_article(
         content_hash=digest,
     )
     vectors = embedder.embed([c.text for c in chunks])
-    store.write_article(article, digest, chunks, vectors)
-    seen_hashes[digest] = article.doc_id
+    store.write_article(article, digest, chunks, vectors, signature)
+    seen.add(article.doc_id, digest, signature)
     return ("updated" if previous is not None else "added"), len(chunks)

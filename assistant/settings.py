@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     collection: str = Field("articles", description="Chroma collection name.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
+    near_duplicate_threshold: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="A new article whose 5-word shingles overlap a stored article's this much (estimated "
+        "Jaccard) is skipped at ingest as a near-duplicate; 1 skips only copies with identical shingles.",
+    )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

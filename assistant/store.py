@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from assistant import near_duplicates
 from assistant.errors import StoreMismatchError, StoreMissingError, StoreUnavailableError
 from assistant.settings import Settings
 from assistant.types import Article, Chunk
@@ -24,6 +25,7 @@ class StoredDocument:
     content_hash: str
     title: str
     chunk_count: int
+    signature: tuple[int, ...] = ()  # MinHash of the text (near_duplicates.py); empty in stores built before it
 
 
 def published_number(published: str) -> int:
@@ -213,12 +215,18 @@ class ChunkStore:
                 content_hash=str(meta.get("content_hash", "")),
                 title=str(meta.get("title", "")),
                 chunk_count=int(meta.get("chunk_count", 0)),
+                signature=near_duplicates.decode(str(meta.get("minhash", ""))),
             )
             for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True)
         }
 
     def write_article(
-        self, article: Article, content_hash: str, chunks: list[Chunk], vectors: list[list[float]]
+        self,
+        article: Article,
+        content_hash: str,
+        chunks: list[Chunk],
+        vectors: list[list[float]],
+        signature: tuple[int, ...] = (),
     ) -> None:
         """Replace an article's chunks, then record the article (the record marks the write complete)."""
         self.open(create=True)
@@ -249,6 +257,7 @@ class ChunkStore:
                     "tags": ",".join(article.tags),
                     "page_starts": json.dumps(article.page_starts),
                     "chunk_count": len(chunks),
+                    "minhash": near_duplicates.encode(signature),
                 }
             ],
         )

@@ -66,6 +66,46 @@ def test_same_text_under_another_path_is_skipped(fake_assistant_factory, tiny_co
     assert report.skipped == 1 and any("same text" in m for m in report.messages)
 
 
+def _republished(text: str) -> str:
+    """The same story as another outlet runs it: two words changed and a credit line added."""
+    return text.replace("Zummar", "Zumar").replace("five rockets", "5 rockets") + "\nReuters contributed.\n"
+
+
+def test_near_duplicate_under_another_path_is_skipped_unless_the_threshold_says_keep(
+    fake_assistant_factory, seed_corpus: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    original = next(seed_corpus.glob("*.md")).read_text(encoding="utf-8")
+    (corpus / "original.md").write_text(original, encoding="utf-8")
+    assistant = fake_assistant_factory()
+    assistant.ingest([corpus])
+    (corpus / "republished.md").write_text(_republished(original), encoding="utf-8")
+    report = assistant.ingest([corpus])
+    assert (report.added, report.skipped) == (0, 1)
+    assert any("nearly the same text" in m and "republished.md" in m for m in report.messages), report.messages
+    assert assistant.stats()["documents"] == 1
+
+    keep_all = fake_assistant_factory(data_dir=tmp_path / "keep", near_duplicate_threshold=1.0)
+    keep_all.ingest([corpus])
+    assert keep_all.stats()["documents"] == 2
+
+
+def test_small_edit_of_a_stored_article_is_an_update_not_a_near_duplicate(
+    fake_assistant_factory, seed_corpus: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    path = corpus / "story.md"
+    original = next(seed_corpus.glob("*.md")).read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    assistant = fake_assistant_factory()
+    assistant.ingest([corpus])
+    path.write_text(_republished(original), encoding="utf-8")
+    report = assistant.ingest([corpus])
+    assert (report.updated, report.skipped) == (1, 0)
+
+
 def test_broken_file_is_reported_and_others_still_ingest(fake_assistant_factory, tiny_corpus: Path) -> None:
     (tiny_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     (tiny_corpus / "empty.txt").write_text("", encoding="utf-8")
