@@ -18,6 +18,7 @@ from assistant.settings import Settings
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,13 @@ def _has_content(text: str) -> bool:
 
 
 def _echoes(text: str, question: str) -> bool:
-    """True when every content word of the answer is already in the question ("Normandy" for "Where is Normandy?")."""
+    """True when every content word of the answer is already in the question ("Normandy" for "Where is Normandy?").
+
+    A choice question ("Which came first, the siege or the truce?") is answered with words of the question, so
+    it never counts as an echo.
+    """
+    if _CHOICE.search(question):
+        return False
     words = set(terms(_MARKER.sub(" ", text)))
     return bool(words) and words <= set(terms(question))
 

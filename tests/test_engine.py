@@ -113,6 +113,12 @@ def test_answer_that_only_repeats_the_question_is_rejected(ingested) -> None:
     assert len(llm.prompts) == 2 and answer.status == "fallback" and "40 schools" in answer.text
 
 
+def test_answer_to_a_choice_question_may_use_the_question_words(ingested) -> None:
+    llm = FakeLLM(["The schools closed [1]."])
+    answer = ingested(llm).ask("Did the winter storm close the schools or the harbor bridge?")
+    assert answer.status == "verified" and len(llm.prompts) == 1
+
+
 def test_answer_that_is_only_a_citation_marker_is_rejected(ingested) -> None:
     llm = FakeLLM(["[1].", "[1]"])
     answer = ingested(llm, retrieval={"fallback_min_relevance": 0.0}).ask(QUESTION)
