@@ -10,7 +10,14 @@ from typing import Any
 
 from assistant.embedding import Embedder
 from assistant.evidence import select_evidence
-from assistant.grounding import answers_kind, counts_what_was_asked, expected_answer_kind, recite, verify_answer
+from assistant.grounding import (
+    answers_kind,
+    counts_what_was_asked,
+    expected_answer_kind,
+    names_the_kind_asked,
+    recite,
+    verify_answer,
+)
 from assistant.llm.base import ChatLLM, complete
 from assistant.prompting import ABSTAIN_TEXT, build_messages, fit_evidence, is_abstention, tidy_answer
 from assistant.retrieval import HybridRetriever, terms
@@ -194,8 +201,13 @@ def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] 
 
 
 def _answers_question(text: str, question: str) -> bool:
-    """True when the answer holds the kind of thing asked for, and counts what a "how many" question counts."""
-    return answers_kind(text, expected_answer_kind(question)) and counts_what_was_asked(text, question)
+    """True when the answer holds the kind of thing asked for, counts what a "how many" question counts and
+    names the kind of place a "which" question asks for."""
+    return (
+        answers_kind(text, expected_answer_kind(question))
+        and counts_what_was_asked(text, question)
+        and names_the_kind_asked(text, question)
+    )
 
 
 def _has_content(text: str) -> bool:

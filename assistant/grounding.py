@@ -368,6 +368,28 @@ def counts_what_was_asked(answer: str, question: str) -> bool:
     return any(word in related for word in counted) or bool(set(terms(text)) & asked)
 
 
+_WHICH = re.compile(r"\b(?:which|what)\s+([a-z]+(?:\s+[a-z]+){0,2})", re.I)  # the three words after it
+# Kinds of place an answer names; "Anbar province" does not answer "which air base".
+_PLACE_KINDS = frozenset(
+    ["base", "city", "town", "village", "province", "state", "country", "district", "region", "county", "airport"]
+)
+
+
+def names_the_kind_asked(answer: str, question: str) -> bool:
+    """False when "which <kind of place>" gets a different kind of place ("Anbar province" for "which air base").
+
+    Only the place kinds in ``_PLACE_KINDS`` are judged; any other question or answer passes.
+    """
+    match = _WHICH.search(question)
+    if match is None:
+        return True
+    asked = {w for w in match.group(1).lower().split() if w in _PLACE_KINDS}
+    if not asked:
+        return True
+    named = {w for w in re.findall(r"[a-z]+", _MARKERS.sub(" ", answer).lower()) if w in _PLACE_KINDS}
+    return not named or bool(named & asked)
+
+
 def recite(answer: str, sources: Mapping[int, str]) -> str:
     """Point each unsupported claim at the one source that does support it (best word overlap), if any.
 

@@ -101,6 +101,13 @@ def test_count_of_something_else_is_rejected(ingested) -> None:
     assert answer.unsupported and "40 schools [1]." in answer.unsupported
 
 
+def test_other_kind_of_place_than_asked_is_rejected(ingested) -> None:
+    llm = FakeLLM(["The northern district [1].", "The northern district [1]."])
+    settings = {"fallback_min_relevance": 0.0, "min_relevance": 0.0}
+    answer = ingested(llm, retrieval=settings).ask("In which town did the storm close schools?")
+    assert len(llm.prompts) == 2 and answer.status == "fallback"
+
+
 def test_count_of_what_was_asked_is_kept(ingested) -> None:
     llm = FakeLLM(["The storm closed 40 schools [1]."])
     answer = ingested(llm).ask("How many schools did the winter storm close?")

@@ -9,6 +9,7 @@ from assistant.grounding import (
     counts_what_was_asked,
     expected_answer_kind,
     extract_names,
+    names_the_kind_asked,
     recite,
     split_claims,
     verify_answer,
@@ -208,3 +209,20 @@ def test_answer_must_be_of_the_kind_the_question_asks_for(question, kind, good, 
 )
 def test_a_count_must_count_what_the_question_asks_about(answer: str, question: str, expected: bool) -> None:
     assert counts_what_was_asked(answer, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("Iraq's Anbar province [1]", "Near which air base were the drones shot down?", False),
+        ("The city of Erbil [1]", "Which country did the prime minister visit?", False),
+        ("Ain al-Asad air base [1]", "Near which air base were the drones shot down?", True),
+        ("Zummar [1]", "From which town were the rockets launched?", True),
+        ("The town of Zummar in Nineveh province [1]", "From which town were the rockets launched?", True),
+        ("Anbar province [1]", "In which province is the air base?", True),
+        ("Biden [1]", "Which U.S. president did the prime minister meet?", True),
+        ("Anbar province [1]", "Where were the drones shot down?", True),
+    ],
+)
+def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: str, expected: bool) -> None:
+    assert names_the_kind_asked(answer, question) is expected
