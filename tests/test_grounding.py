@@ -178,6 +178,10 @@ def test_recite_moves_a_claim_to_the_source_that_supports_it() -> None:
     ("question", "kind", "good", "bad"),
     [
         ("In what year did it happen?", "year", "In 2024 [1].", "February [1]."),
+        ("In what year did the Normans invade at Bannow Bay?", "year", "1169 [1].", "Ireland [1]."),
+        ("In what year was the abbey founded?", "year", "In the 11th century [1].", "By monks [1]."),
+        ("When did Edward return?", "time", "1041 [1].", "From Normandy [1]."),
+        ("In what year was the town founded?", "year", "AD 79 [1].", "900 soldiers [1]."),
         ("On what day were the rockets launched?", "date", "Sunday [1].", "Zummar [1]."),
         ("How many troops are in Iraq?", "quantity", "2,500 troops [2].", "Many troops [2]."),
         ("When did the attacks halt?", "time", "In early February [4].", "Zummar [1]."),
