@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from assistant.numbers import (
     same_number,
     strip_citations,
 )
+from assistant.retrieval import terms
 
 __all__ = [
     "Claim",
@@ -346,19 +348,24 @@ _COUNT_SYNONYMS = (
 )
 
 
+@functools.cache
+def _count_vocabulary() -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
+    """``_ANY_COUNT`` and ``_COUNT_SYNONYMS`` stemmed the way questions and answers are."""
+    return frozenset(terms(_ANY_COUNT)), tuple(frozenset(terms(words)) for words in _COUNT_SYNONYMS)
+
+
 def counts_what_was_asked(answer: str, question: str) -> bool:
     """False when a "how many X" question gets a count of something else ("2 drones" for "how many fighters").
 
     Only a count directly followed by a plural noun is judged ("About 900 [1]" passes); the noun must share a
     stem with the counted words of the question, or be a known synonym of one.
     """
-    from assistant.retrieval import terms
-
     match = _HOW_MANY.search(question)
     if match is None:
         return True
     asked = set(terms(match.group(1)))
-    if not asked or asked & set(terms(_ANY_COUNT)):
+    any_count, synonym_groups = _count_vocabulary()
+    if not asked or asked & any_count:
         return True
     text = _MARKERS.sub(" ", answer)
     counted: list[str] = []
@@ -370,8 +377,7 @@ def counts_what_was_asked(answer: str, question: str) -> bool:
     if not counted:
         return True
     related = set(asked)
-    for words in _COUNT_SYNONYMS:
-        group = set(terms(words))
+    for group in synonym_groups:
         if asked & group:
             related |= group
     return any(word in related for word in counted) or bool(set(terms(text)) & asked)

@@ -125,8 +125,8 @@ def _ingest_article(
         messages.append(f"skipped {article.source_path}: same text as an article already stored ({twin})")
         return "skipped", 0
     signature = near_duplicates.signature(article.text)
-    near, score = seen.signatures.nearest(signature, exclude=article.doc_id)
-    if previous is None and near and score >= settings.near_duplicate_threshold:
+    near, score = seen.signatures.nearest(signature, exclude=article.doc_id) if previous is None else ("", 0.0)
+    if near and score >= settings.near_duplicate_threshold:
         messages.append(
             f"skipped {article.source_path}: nearly the same text (about {score:.0%} of its 5-word runs) as an "
             f"article already stored ({near}); set near_duplicate_threshold = 1 to keep both"
