@@ -309,24 +309,29 @@ def answers_kind(answer: str, kind: str | None) -> bool:
     if kind is None:
         return True
     dates = parse_dates(answer)
-    # Years parse_dates leaves out (it knows 1800-2100): 1000-1799, "AD 900", "the 11th century".
-    historic = re.search(
-        r"\b1[0-7]\d\d\b|\b(?:AD|A\.D\.|CE|BC|BCE) ?\d{1,4}\b|\b\d{1,4} ?(?:AD|BC|BCE|CE)\b|"
-        r"\b\d{1,2}(?:st|nd|rd|th) century\b",
-        _MARKERS.sub(" ", answer),
-        re.I,
-    )
     if kind == "year":
-        return any(d.kind in ("year", "date") for d in dates) or bool(historic)
+        return any(d.kind in ("year", "date") for d in dates) or _names_an_early_year(answer)
     if kind == "date":
         return any(d.kind in ("weekday", "date", "month") for d in dates)
     if kind == "quantity":
         return bool(parse_quantities(answer)) or bool(re.search(r"\b(no|none|nobody|several|dozens?)\b", answer, re.I))
     return (
         bool(dates)
-        or bool(historic)
+        or _names_an_early_year(answer)
         or bool(re.search(r"\b(after|before|since|during|ago|earlier|later|last|this|next)\b", answer, re.I))
     )
+
+
+# Years parse_dates leaves out (it knows 1800-2100): 1000-1799, "AD 900", "the 11th century".
+_EARLY_YEAR = re.compile(
+    r"\b1[0-7]\d\d\b|\b(?:AD|A\.D\.|CE|BC|BCE) ?\d{1,4}\b|\b\d{1,4} ?(?:AD|BC|BCE|CE)\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th) century\b",
+    re.I,
+)
+
+
+def _names_an_early_year(answer: str) -> bool:
+    return bool(_EARLY_YEAR.search(_MARKERS.sub(" ", answer)))
 
 
 _HOW_MANY = re.compile(

@@ -92,6 +92,11 @@ TINY_ARTICLES = {
 }
 
 
+def republished(text: str) -> str:
+    """The same story as another outlet runs it: two words changed and a credit line added."""
+    return text.replace("Zummar", "Zumar").replace("five rockets", "5 rockets") + "\nReuters contributed.\n"
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path: Path) -> Path:
     """Three small articles in .md and .txt."""

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
 from assistant.locking import WriteLock
-from tests.conftest import REPO, FakeEmbedder
+from tests.conftest import REPO, FakeEmbedder, republished
 
 
 def test_first_ingest_adds_every_article(fake_assistant_factory, tiny_corpus: Path) -> None:
@@ -66,43 +66,40 @@ def test_same_text_under_another_path_is_skipped(fake_assistant_factory, tiny_co
     assert report.skipped == 1 and any("same text" in m for m in report.messages)
 
 
-def _republished(text: str) -> str:
-    """The same story as another outlet runs it: two words changed and a credit line added."""
-    return text.replace("Zummar", "Zumar").replace("five rockets", "5 rockets") + "\nReuters contributed.\n"
+@pytest.fixture
+def seed_story(seed_corpus: Path, tmp_path: Path) -> Path:
+    """A corpus folder holding the seed article alone, as story.md."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "story.md").write_text(next(seed_corpus.glob("*.md")).read_text(encoding="utf-8"), encoding="utf-8")
+    return corpus
 
 
 def test_near_duplicate_under_another_path_is_skipped_unless_the_threshold_says_keep(
-    fake_assistant_factory, seed_corpus: Path, tmp_path: Path
+    fake_assistant_factory, seed_story: Path, tmp_path: Path
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    original = next(seed_corpus.glob("*.md")).read_text(encoding="utf-8")
-    (corpus / "original.md").write_text(original, encoding="utf-8")
     assistant = fake_assistant_factory()
-    assistant.ingest([corpus])
-    (corpus / "republished.md").write_text(_republished(original), encoding="utf-8")
-    report = assistant.ingest([corpus])
+    assistant.ingest([seed_story])
+    original = (seed_story / "story.md").read_text(encoding="utf-8")
+    (seed_story / "republished.md").write_text(republished(original), encoding="utf-8")
+    report = assistant.ingest([seed_story])
     assert (report.added, report.skipped) == (0, 1)
     assert any("nearly the same text" in m and "republished.md" in m for m in report.messages), report.messages
     assert assistant.stats()["documents"] == 1
 
     keep_all = fake_assistant_factory(data_dir=tmp_path / "keep", near_duplicate_threshold=1.0)
-    keep_all.ingest([corpus])
+    keep_all.ingest([seed_story])
     assert keep_all.stats()["documents"] == 2
 
 
 def test_small_edit_of_a_stored_article_is_an_update_not_a_near_duplicate(
-    fake_assistant_factory, seed_corpus: Path, tmp_path: Path
+    fake_assistant_factory, seed_story: Path
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    path = corpus / "story.md"
-    original = next(seed_corpus.glob("*.md")).read_text(encoding="utf-8")
-    path.write_text(original, encoding="utf-8")
     assistant = fake_assistant_factory()
-    assistant.ingest([corpus])
-    path.write_text(_republished(original), encoding="utf-8")
-    report = assistant.ingest([corpus])
+    assistant.ingest([seed_story])
+    path = seed_story / "story.md"
+    path.write_text(republished(path.read_text(encoding="utf-8")), encoding="utf-8")
+    report = assistant.ingest([seed_story])
     assert (report.updated, report.skipped) == (1, 0)
 
 
