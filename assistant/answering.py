@@ -13,19 +13,19 @@ from assistant.evidence import select_evidence
 from assistant.grounding import (
     answers_kind,
     counts_what_was_asked,
-    expected_answer_kind,
     names_the_kind_asked,
     recite,
     verify_answer,
 )
 from assistant.llm.base import ChatLLM, complete
 from assistant.prompting import ABSTAIN_TEXT, build_messages, fit_evidence, is_abstention, tidy_answer
-from assistant.retrieval import HybridRetriever, terms
+from assistant.question import expected_answer_kind, is_choice_question
+from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
+from assistant.text import terms
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def _echoes(text: str, question: str) -> bool:
     A choice question ("Which came first, the siege or the truce?") is answered with words of the question, so
     it never counts as an echo.
     """
-    if _CHOICE.search(question):
+    if is_choice_question(question):
         return False
     words = set(terms(_MARKER.sub(" ", text)))
     return bool(words) and words <= set(terms(question))

@@ -6,107 +6,11 @@ import hashlib
 import re
 from collections.abc import Callable
 
+from assistant.text import split_sentences
 from assistant.types import Article, Chunk
 
 TokenCounter = Callable[[str], int]
-
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "gen",
-        "sen",
-        "rep",
-        "gov",
-        "lt",
-        "col",
-        "maj",
-        "capt",
-        "sgt",
-        "adm",
-        "cmdr",
-        "pres",
-        "vs",
-        "etc",
-        "inc",
-        "corp",
-        "co",
-        "ltd",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "no",
-        "nos",
-        "fig",
-        "approx",
-        "dept",
-        "est",
-        "univ",
-        "mt",
-        "ft",
-    ]
-)
-_SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` over ``text``, stripped of surrounding whitespace.
-
-    Lines are boundaries too (headlines, bullets); abbreviations such as "U.S." and "Gen." are not.
-    """
-    spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text):
-        _split_line(text, line.start(), line.end(), spans)
-    return spans
-
-
-def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    sentence_start = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        if _is_abbreviation(text, sentence_start, match.start(), match.end()):
-            continue
-        _append_stripped(text, sentence_start, match.end(), out)
-        sentence_start = match.end()
-    _append_stripped(text, sentence_start, end, out)
-
-
-def _is_abbreviation(text: str, sentence_start: int, dot: int, after: int) -> bool:
-    if text[dot] != ".":
-        return False
-    word = re.search(r"([A-Za-z.]+)$", text[sentence_start:dot])
-    if not word:
-        return False
-    token = word.group(1)
-    following = text[after : after + 3].lstrip()
-    if "." in token or (len(token) == 1 and token.isupper()):
-        # U.S. / a.m. / initials: a boundary only if a capitalised word follows a lowercase-ending run
-        return not (following[:1].isupper() and token.lower() not in {"u.s", "u.k", "u.n"})
-    return token.lower() in _ABBREVIATIONS
-
-
-def _append_stripped(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    while start < end and text[start] in " \t\u2022*-\u2013\u2014>#":
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start and any(ch.isalnum() for ch in text[start:end]):
-        out.append((start, end))
 
 
 def paragraph_starts(text: str) -> list[int]:

@@ -3,61 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.embedding import Embedder
-from assistant.retrieval import terms
+from assistant.question import ALIASES, key_terms
+from assistant.text import terms
 from assistant.types import Evidence, Passage
-
-_QUESTION_WORDS = frozenset(
-    [
-        "how",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "has",
-        "have",
-        "had",
-        "according",
-        "in",
-        "on",
-        "at",
-        "the",
-        "a",
-        "an",
-        "and",
-    ]
-)
-
-
-# Names a question may use for something the articles call otherwise.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "american": ("U.S.", "United States", "America"),
-    "americans": ("U.S.", "United States", "America"),
-    "us": ("U.S.", "United States"),
-    "usa": ("U.S.", "United States"),
-    "british": ("U.K.", "Britain", "United Kingdom"),
-    "uk": ("U.K.", "Britain", "United Kingdom"),
-}
 
 
 @dataclass(frozen=True)
@@ -70,17 +22,6 @@ class Support:
     def is_weak(self, min_relevance: float) -> bool:
         """True when the engine should not try to answer."""
         return self.best_relevance < min_relevance or bool(self.missing_terms)
-
-
-def key_terms(question: str) -> list[str]:
-    """Names and figures in a question that an answering passage must mention (e.g. 'Jordan', '2019')."""
-    found = []
-    for match in re.finditer(r"\b([A-Z][A-Za-z.\-']*[A-Za-z]|[A-Z]\.?|\d[\d,.]*)", question):
-        word = match.group(1)
-        if word.lower() in _QUESTION_WORDS or (match.start() == 0 and not word[:1].isdigit()):
-            continue
-        found.append(word)
-    return found
 
 
 def _term_present(term: str, text_terms: set[str], text: str) -> bool:

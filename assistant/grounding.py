@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.chunking import split_sentences
 from assistant.numbers import (
     MONTHS,
     WEEKDAYS,
@@ -19,7 +18,8 @@ from assistant.numbers import (
     same_number,
     strip_citations,
 )
-from assistant.retrieval import terms
+from assistant.question import PLACE_KINDS, asked_place_kinds, counted_phrase
+from assistant.text import split_sentences, terms
 
 __all__ = [
     "Claim",
@@ -285,25 +285,6 @@ def verify_answer(answer: str, sources: Mapping[int, str], *, allow_derived: boo
     return Verification(checks=checks, unknown_citations=unknown)
 
 
-_EXPECTS = (
-    (re.compile(r"\b(what|which) year\b|\bin what year\b", re.I), "year"),
-    (re.compile(r"\b(what|which) (day|date)\b|\bon what day\b", re.I), "date"),
-    (
-        re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bhow (long|old|far)\b", re.I),
-        "quantity",
-    ),
-    (re.compile(r"^\s*when\b", re.I), "time"),
-)
-
-
-def expected_answer_kind(question: str) -> str | None:
-    """What a question asks for: 'year', 'date', 'quantity', 'time' (when), or None."""
-    for pattern, kind in _EXPECTS:
-        if pattern.search(question):
-            return kind
-    return None
-
-
 def answers_kind(answer: str, kind: str | None) -> bool:
     """True when the answer contains the kind of thing the question asks for."""
     if kind is None:
@@ -334,11 +315,6 @@ def _names_an_early_year(answer: str) -> bool:
     return bool(_EARLY_YEAR.search(_MARKERS.sub(" ", answer)))
 
 
-_HOW_MANY = re.compile(
-    r"\bhow many\s+(.+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|will|would|could|can|got|in|of|at|on|"
-    r"from|by|for|to|that|per)\b|\s*(?:[?,;]|\.(?=\s|$))|$)",
-    re.I,
-)
 # The noun after a count, past a name or modifier or two ("900 U.S. troops", "two more rockets").
 _COUNTED_NOUN = re.compile(r"[\s-]*(?:(?:[A-Z][\w.\-']*|more|additional|other|\w+-\w+)\s+){0,2}([a-z]{4,})\b")
 # Counted words that any noun can answer ("how many people": "900 troops").
@@ -365,10 +341,10 @@ def counts_what_was_asked(answer: str, question: str) -> bool:
     Only a count directly followed by a plural noun is judged ("About 900 [1]" passes); the noun must share a
     stem with the counted words of the question, or be a known synonym of one.
     """
-    match = _HOW_MANY.search(question)
-    if match is None:
+    phrase = counted_phrase(question)
+    if phrase is None:
         return True
-    asked = set(terms(match.group(1)))
+    asked = set(terms(phrase))
     any_count, synonym_groups = _count_vocabulary()
     if not asked or asked & any_count:
         return True
@@ -388,25 +364,15 @@ def counts_what_was_asked(answer: str, question: str) -> bool:
     return any(word in related for word in counted) or bool(set(terms(text)) & asked)
 
 
-_WHICH = re.compile(r"\b(?:which|what)\s+([a-z]+(?:\s+[a-z]+){0,2})", re.I)  # the three words after it
-# Kinds of place an answer names; "Anbar province" does not answer "which air base".
-_PLACE_KINDS = frozenset(
-    ["base", "city", "town", "village", "province", "state", "country", "district", "region", "county", "airport"]
-)
-
-
 def names_the_kind_asked(answer: str, question: str) -> bool:
     """False when "which <kind of place>" gets a different kind of place ("Anbar province" for "which air base").
 
-    Only the place kinds in ``_PLACE_KINDS`` are judged; any other question or answer passes.
+    Only the place kinds in ``PLACE_KINDS`` are judged; any other question or answer passes.
     """
-    match = _WHICH.search(question)
-    if match is None:
-        return True
-    asked = {w for w in match.group(1).lower().split() if w in _PLACE_KINDS}
+    asked = asked_place_kinds(question)
     if not asked:
         return True
-    named = {w for w in re.findall(r"[a-z]+", _MARKERS.sub(" ", answer).lower()) if w in _PLACE_KINDS}
+    named = {w for w in re.findall(r"[a-z]+", _MARKERS.sub(" ", answer).lower()) if w in PLACE_KINDS}
     return not named or bool(named & asked)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -13,153 +11,8 @@ from typing import Any
 from assistant.embedding import Embedder
 from assistant.settings import RetrievalSettings
 from assistant.store import ChunkStore
+from assistant.text import terms
 from assistant.types import Chunk, Passage
-
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "at",
-        "by",
-        "for",
-        "with",
-        "about",
-        "against",
-        "between",
-        "into",
-        "through",
-        "during",
-        "before",
-        "after",
-        "above",
-        "below",
-        "to",
-        "from",
-        "up",
-        "down",
-        "in",
-        "out",
-        "on",
-        "off",
-        "over",
-        "under",
-        "again",
-        "further",
-        "then",
-        "once",
-        "here",
-        "there",
-        "when",
-        "where",
-        "why",
-        "how",
-        "all",
-        "any",
-        "both",
-        "each",
-        "few",
-        "more",
-        "most",
-        "other",
-        "some",
-        "such",
-        "no",
-        "nor",
-        "not",
-        "only",
-        "own",
-        "same",
-        "so",
-        "than",
-        "too",
-        "very",
-        "s",
-        "t",
-        "can",
-        "will",
-        "just",
-        "don",
-        "should",
-        "now",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "have",
-        "has",
-        "had",
-        "having",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "you",
-        "your",
-        "he",
-        "him",
-        "his",
-        "she",
-        "her",
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "this",
-        "that",
-        "these",
-        "those",
-        "am",
-        "would",
-        "could",
-        "did",
-        "many",
-        "much",
-    ]
-)
-
-
-@functools.lru_cache(maxsize=100_000)
-def stem(word: str) -> str:
-    """Porter stem of a lowercase word ("paused" and "pause" -> "paus")."""
-    from nltk.stem import PorterStemmer
-
-    return _stemmer(PorterStemmer).stem(word)
-
-
-@functools.lru_cache(maxsize=1)
-def _stemmer(factory: type) -> Any:
-    return factory()
-
-
-def terms(text: str) -> list[str]:
-    """Lowercased, stemmed content words, for lexical matching."""
-    words = re.findall(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*", text.lower().replace("\u2019", "'"))
-    out = []
-    for word in words:
-        word = word.replace(".", "").removesuffix("'s")
-        if word in STOPWORDS or not word:
-            continue
-        out.append(stem(word) if word.isalpha() else word)
-    return out
 
 
 class BM25Index:

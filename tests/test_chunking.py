@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from assistant.chunking import chunk_article, make_chunk_id, paragraph_starts, split_sentences
+from assistant.chunking import chunk_article, make_chunk_id, paragraph_starts
+from assistant.text import split_sentences
 from assistant.types import Article
 
 

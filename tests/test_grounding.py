@@ -7,7 +7,6 @@ import pytest
 from assistant.grounding import (
     answers_kind,
     counts_what_was_asked,
-    expected_answer_kind,
     extract_names,
     names_the_kind_asked,
     recite,
@@ -15,6 +14,7 @@ from assistant.grounding import (
     verify_answer,
 )
 from assistant.numbers import normalize_number_text, numbers_in, parse_dates, parse_quantities
+from assistant.question import expected_answer_kind
 
 SOURCES = {
     1: "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. military "

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from assistant.evidence import key_terms, select_evidence
-from assistant.retrieval import BM25Index, fuse, terms
+from assistant.evidence import select_evidence
+from assistant.question import key_terms
+from assistant.retrieval import BM25Index, fuse
+from assistant.text import terms
 from assistant.types import Chunk, Passage
 from tests.conftest import FakeEmbedder
 
 
 def chunk(cid: str, text: str) -> Chunk:
-    from assistant.chunking import split_sentences
+    from assistant.text import split_sentences
 
     return Chunk(
         id=cid,

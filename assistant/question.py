@@ -1,0 +1,82 @@
+"""What a question asks: the kind of answer, the thing counted, the kind of place, the names it needs (pure)."""
+
+from __future__ import annotations
+
+import re
+
+_QUESTION_WORDS = frozenset(
+    """
+how what when where which who whom whose why is are was were do does did can could would should will
+has have had according in on at the a an and
+""".split()
+)
+
+# Names a question may use for something the articles call otherwise.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "american": ("U.S.", "United States", "America"),
+    "americans": ("U.S.", "United States", "America"),
+    "us": ("U.S.", "United States"),
+    "usa": ("U.S.", "United States"),
+    "british": ("U.K.", "Britain", "United Kingdom"),
+    "uk": ("U.K.", "Britain", "United Kingdom"),
+}
+
+
+def key_terms(question: str) -> list[str]:
+    """Names and figures in a question that an answering passage must mention (e.g. 'Jordan', '2019')."""
+    found = []
+    for match in re.finditer(r"\b([A-Z][A-Za-z.\-']*[A-Za-z]|[A-Z]\.?|\d[\d,.]*)", question):
+        word = match.group(1)
+        if word.lower() in _QUESTION_WORDS or (match.start() == 0 and not word[:1].isdigit()):
+            continue
+        found.append(word)
+    return found
+
+
+_EXPECTS = (
+    (re.compile(r"\b(what|which) year\b|\bin what year\b", re.I), "year"),
+    (re.compile(r"\b(what|which) (day|date)\b|\bon what day\b", re.I), "date"),
+    (
+        re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b|\bhow (long|old|far)\b", re.I),
+        "quantity",
+    ),
+    (re.compile(r"^\s*when\b", re.I), "time"),
+)
+
+
+def expected_answer_kind(question: str) -> str | None:
+    """What a question asks for: 'year', 'date', 'quantity', 'time' (when), or None."""
+    for pattern, kind in _EXPECTS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+_HOW_MANY = re.compile(
+    r"\bhow many\s+(.+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|will|would|could|can|got|in|of|at|on|"
+    r"from|by|for|to|that|per)\b|\s*(?:[?,;]|\.(?=\s|$))|$)",
+    re.I,
+)
+_WHICH = re.compile(r"\b(?:which|what)\s+([a-z]+(?:\s+[a-z]+){0,2})", re.I)  # the three words after it
+_CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)
+# Kinds of place an answer names; "Anbar province" does not answer "which air base".
+PLACE_KINDS = frozenset("base city town village province state country district region county airport".split())
+
+
+def counted_phrase(question: str) -> str | None:
+    """The words a "how many" question counts ("U.S. troops" in "How many U.S. troops are in Iraq?"), or None."""
+    match = _HOW_MANY.search(question)
+    return match.group(1) if match else None
+
+
+def asked_place_kinds(question: str) -> frozenset[str]:
+    """Kinds of place a "which/what <kind>" question asks for ("base" in "Near which air base ..."), maybe none."""
+    match = _WHICH.search(question)
+    if match is None:
+        return frozenset()
+    return frozenset(w for w in match.group(1).lower().split() if w in PLACE_KINDS)
+
+
+def is_choice_question(question: str) -> bool:
+    """True for a question offering alternatives ("Which came first, the siege or the truce?")."""
+    return bool(_CHOICE.search(question))
