@@ -65,8 +65,9 @@ class LLMSettings(BaseModel):
         "llama_cpp", description="llama_cpp (local GGUF), openai (any compatible server) or extractive."
     )
     model: str = Field(
-        "qwen2.5-coder-0.5b",
-        description="llama_cpp: 'qwen2.5-coder-0.5b', 'gemma3-270m' or a .gguf path; openai: model name.",
+        "qwen2.5-coder-1.5b",
+        description="llama_cpp: 'qwen2.5-coder-1.5b' (default), 'qwen2.5-coder-0.5b' (faster), 'gemma3-270m' or a "
+        ".gguf path; openai: model name.",
     )
     base_url: str | None = Field(None, description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1.")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the server's API key.")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.retrieval import terms
 from assistant.settings import Settings
+from assistant.text import terms
 from assistant.types import Citation
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -172,11 +172,12 @@ def make_citation(quote: str, number: int = 1, doc_id: str = "d") -> Citation:
 
 
 def link_model_cache(data_dir: Path) -> Path:
-    """Point a temp data dir at the repo's assembled GGUF (assembled once, here), not a fresh 0.5 GB copy."""
-    from assistant.llm.models import QWEN_NAME, resolve_gguf
+    """Point a temp data dir at the repo's assembled GGUFs (assembled once, here), not fresh 1.6 GB copies."""
+    from assistant.llm.models import PACKAGED_MODELS, resolve_gguf
 
     cache = REPO / ".assistant" / "models"
-    resolve_gguf(QWEN_NAME, cache)
+    for name in PACKAGED_MODELS:
+        resolve_gguf(name, cache)
     target = data_dir / "models"
     if not target.exists():
         target.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -39,21 +40,33 @@ def test_assembled_model_with_wrong_hash_is_refused(tmp_path: Path, monkeypatch:
         part = tmp_path / f"part{i}.bin"
         part.write_bytes(b"GGUF" + bytes([i]) * 10)
         parts.append(part)
-    monkeypatch.setattr(models, "qwen_part_paths", lambda: parts)
+    model = dataclasses.replace(models.QWEN_1_5B, size=sum(p.stat().st_size for p in parts))
+    monkeypatch.setattr(models, "part_paths", lambda _model: parts)
     with pytest.raises(ModelCorruptError, match="SHA-256"):
-        models.assemble_qwen(tmp_path / "cache")
-    assert not (tmp_path / "cache" / models.QWEN_FILE).exists(), "no half-assembled file is left behind"
+        models.assemble(model, tmp_path / "cache")
+    assert not (tmp_path / "cache" / model.file).exists(), "no half-assembled file is left behind"
+
+
+def test_assembled_model_of_wrong_size_is_refused_before_hashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    part = tmp_path / "p.bin"
+    part.write_bytes(b"GGUF-truncated")
+    monkeypatch.setattr(models, "part_paths", lambda _model: [part])
+    monkeypatch.setattr(models, "sha256_file", lambda _path: pytest.fail("hashed a file of the wrong size"))
+    with pytest.raises(ModelCorruptError, match="size 14 bytes"):
+        models.assemble(models.QWEN_1_5B, tmp_path / "cache")
 
 
 def test_assembled_model_is_verified_once_then_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     part = tmp_path / "p.bin"
     part.write_bytes(b"GGUF-fake-weights")
     digest = models.sha256_file(part)
-    monkeypatch.setattr(models, "qwen_part_paths", lambda: [part])
-    monkeypatch.setattr(models, "QWEN_SHA256", digest)
-    first = models.assemble_qwen(tmp_path / "cache")
-    monkeypatch.setattr(models, "qwen_part_paths", lambda: pytest.fail("parts re-read"))
-    assert models.assemble_qwen(tmp_path / "cache") == first
+    model = dataclasses.replace(models.QWEN_0_5B, sha256=digest, size=part.stat().st_size)
+    monkeypatch.setattr(models, "part_paths", lambda _model: [part])
+    first = models.assemble(model, tmp_path / "cache")
+    monkeypatch.setattr(models, "part_paths", lambda _model: pytest.fail("parts re-read"))
+    assert models.assemble(model, tmp_path / "cache") == first
 
 
 class _ChatServer(BaseHTTPRequestHandler):

