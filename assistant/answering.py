@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.calibration import Calibrator, load_calibrator
 from assistant.embedding import Embedder
 from assistant.evidence import select_evidence
 from assistant.grounding import (
@@ -17,15 +19,25 @@ from assistant.grounding import (
     recite,
     verify_answer,
 )
-from assistant.llm.base import ChatLLM, complete
-from assistant.prompting import ABSTAIN_TEXT, build_messages, fit_evidence, is_abstention, tidy_answer
+from assistant.llm.base import ChatLLM, ChatMessage, Trace
+from assistant.prompting import (
+    ABSTAIN_TEXT,
+    build_check_messages,
+    build_follow_up_check,
+    build_messages,
+    fit_evidence,
+    is_abstention,
+    tidy_answer,
+)
 from assistant.question import expected_answer_kind, is_choice_question
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
+from assistant.signals import DraftFacts, cited_numbers, compute_signals
 from assistant.text import terms
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_UNLOADED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ class AnswerPipeline:
         self.retriever = retriever
         self.embedder = embedder
         self.llm = llm
+        self._calibrator: Calibrator | Any | None = _UNLOADED
 
     @property
     def backend(self) -> str:
@@ -69,7 +82,7 @@ class AnswerPipeline:
             question_vector=query_vector,
         )
         timings["retrieve"] = time.perf_counter() - began
-        result = _Draft(status="abstained", text=ABSTAIN_TEXT)
+        result = _Draft(form="none", text=ABSTAIN_TEXT)
         if evidence and not support.is_weak(self.settings.retrieval.min_relevance):
             if self.llm is None:
                 result = extractive_draft(evidence)
@@ -77,8 +90,11 @@ class AnswerPipeline:
                 result = yield from self._generate_and_verify(turn, evidence, timings)
         timings.setdefault("generate", 0.0)
         timings.setdefault("verify", 0.0)
+        started = time.perf_counter()
+        judged = self._judge(turn.question, result, evidence, passages)
+        timings["check"] = time.perf_counter() - started
         timings["total"] = time.perf_counter() - began
-        yield StreamEvent(answer=self._assemble(turn.question, result, evidence, passages, numbering, timings))
+        yield StreamEvent(answer=self._assemble(turn.question, judged, evidence, passages, numbering, timings))
 
     def _generate_and_verify(
         self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
@@ -91,29 +107,33 @@ class AnswerPipeline:
             return extractive_draft(original, unsupported=("(the prompt did not fit the model's context window)",))
         started = time.perf_counter()
         pieces: list[str] = []
-        for delta in self.llm.stream(
-            build_messages(turn.question, evidence, previous_question=turn.previous_question), max_tokens=max_tokens
-        ):
+        messages = build_messages(turn.question, evidence, previous_question=turn.previous_question)
+        trace = Trace()
+        for delta in self.llm.stream(messages, max_tokens=max_tokens, trace=trace):
             pieces.append(delta)
             yield StreamEvent(delta=delta)
         timings["generate"] = time.perf_counter() - started
         checked = time.perf_counter()
-        draft = self._check("".join(pieces), evidence, turn.question)
+        raw = "".join(pieces)
+        draft = self._check(raw, evidence, turn.question)
         timings["verify"] = time.perf_counter() - checked
         if draft is None:
             started = time.perf_counter()
-            retry = complete(
-                self.llm,
-                build_messages(turn.question, evidence, previous_question=turn.previous_question, strict=True),
-                max_tokens=max_tokens,
-            )
+            messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, strict=True)
+            trace = Trace()
+            retry = "".join(self.llm.stream(messages, max_tokens=max_tokens, trace=trace))
             timings["generate"] += time.perf_counter() - started
             checked = time.perf_counter()
-            draft = self._check(retry, evidence, turn.question) or self._fallback(
-                turn.question, evidence, (tidy_answer("".join(pieces)), tidy_answer(retry))
-            )
+            draft = self._check(retry, evidence, turn.question)
+            if draft is not None:
+                draft = dataclasses.replace(draft, retried=True)
+            else:
+                draft = self._fallback(turn.question, evidence, (tidy_answer(raw), tidy_answer(retry)))
+            raw = retry
             timings["verify"] += time.perf_counter() - checked
-        return draft
+        return dataclasses.replace(
+            draft, logprobs=tuple(trace.token_logprobs), answer_messages=tuple(messages), raw=raw
+        )
 
     def _check(self, raw: str, evidence: Sequence[Evidence], question: str) -> _Draft | None:
         """A verified or partly verified draft, an abstention, or None when nothing survives."""
@@ -122,17 +142,17 @@ class AnswerPipeline:
             best = evidence[0]
             if best.coverage >= self.settings.retrieval.quote_min_coverage:
                 return extractive_draft(evidence, unsupported=(text,))
-            return _Draft(status="abstained", text=ABSTAIN_TEXT)
+            return _Draft(form="none", text=ABSTAIN_TEXT)
         sources = {e.number: e.quote for e in evidence}
         if not _has_content(text) or _echoes(text, question) or not _answers_question(text, question):
             return None
         text = recite(text, sources)
         verification = verify_answer(text, sources)
         if verification.ok and _MARKER.search(text):
-            return _Draft(status="verified", text=text)
+            return _Draft(form="answer", text=text)
         kept = verification.supported_text.strip()
         if kept and _MARKER.search(kept) and _has_content(kept):
-            return _Draft(status="partial", text=kept, unsupported=tuple(verification.unsupported))
+            return _Draft(form="partial", text=kept, unsupported=tuple(verification.unsupported))
         return None
 
     def _fallback(self, question: str, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
@@ -145,17 +165,72 @@ class AnswerPipeline:
             and answers_kind(best.quote, expected_answer_kind(question))
         ):
             return extractive_draft(evidence, unsupported=rejected)
-        return _Draft(status="abstained", text=ABSTAIN_TEXT, unsupported=rejected)
+        return _Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected)
+
+    # -- trust ---------------------------------------------------------------------------------------------------
+    @property
+    def calibrator(self) -> Calibrator | None:
+        """The calibrator for this model (the configured file, else the shipped one), or None."""
+        if self._calibrator is _UNLOADED:
+            model = self.llm.name if self.llm is not None else "extractive"
+            self._calibrator = load_calibrator(model, self.settings.trust.calibration_file)
+        return self._calibrator
+
+    def _judge(
+        self, question: str, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+    ) -> _Judged:
+        """Signals, confidence and status of a draft: verified only when the calibrated confidence is high."""
+        if draft.form == "none":
+            return _Judged(draft, "abstained", None, {})
+        facts = DraftFacts(
+            text=draft.text,
+            form=draft.form,
+            token_logprobs=draft.logprobs,
+            retried=draft.retried,
+            yes_probability=self._ask_check(question, draft, evidence),
+            follow_up_yes_probability=self._ask_follow_up_check(draft),
+        )
+        signals = compute_signals(question, facts, evidence, passages)
+        calibrator = self.calibrator if self.settings.trust.calibrated else None
+        if calibrator is None:
+            return _Judged(draft, "fallback" if draft.form == "quote" else "unconfirmed", None, signals)
+        confidence = calibrator.probability(signals)
+        if confidence < calibrator.abstain_below:
+            dropped = _Draft(form="none", text=ABSTAIN_TEXT, unsupported=(*draft.unsupported, draft.text))
+            return _Judged(dropped, "abstained", confidence, signals)
+        if draft.form == "quote":
+            return _Judged(draft, "fallback", confidence, signals)
+        # Part of a partial answer was invented, so what is left is never shown as verified.
+        confident = confidence >= calibrator.verified_at and draft.form == "answer"
+        status: AnswerStatus = "verified" if confident else "unconfirmed"
+        return _Judged(draft, status, confidence, signals)
+
+    def _ask_check(self, question: str, draft: _Draft, evidence: Sequence[Evidence]) -> float | None:
+        """The model in a second role: P(yes) that the cited sentences give this answer to the question."""
+        if self.llm is None or not self.settings.trust.check:
+            return None
+        by_number = {e.number: e for e in evidence}
+        quotes = [by_number[n].quote for n in cited_numbers(draft.text) if n in by_number]
+        if not quotes:
+            return None
+        answer = " ".join(_MARKER.sub(" ", draft.text).split())
+        return self.llm.yes_probability(build_check_messages(question, answer, quotes))
+
+    def _ask_follow_up_check(self, draft: _Draft) -> float | None:
+        if self.llm is None or not self.settings.trust.follow_up_check or not draft.answer_messages:
+            return None
+        return self.llm.yes_probability(build_follow_up_check(list(draft.answer_messages), draft.raw))
 
     def _assemble(
         self,
         question: str,
-        draft: _Draft,
+        judged: _Judged,
         evidence: Sequence[Evidence],
         passages: Sequence[Passage],
         numbering: MutableMapping[tuple[str, int], int],
         timings: dict[str, float],
     ) -> Answer:
+        draft = judged.draft
         by_number = {e.number: e for e in evidence}
         local_to_display: dict[int, int] = {}
         for match in _MARKER.finditer(draft.text):
@@ -178,7 +253,9 @@ class AnswerPipeline:
             question=question,
             text=text,
             citations=citations,
-            status=draft.status,
+            status=judged.status,
+            confidence=None if judged.confidence is None else round(judged.confidence, 4),
+            signals=judged.signals,
             unsupported=draft.unsupported,
             passages=tuple(_retrieved(p) for p in passages),
             timings={k: round(v, 4) for k, v in timings.items()},
@@ -188,16 +265,30 @@ class AnswerPipeline:
 
 @dataclass(frozen=True)
 class _Draft:
-    status: AnswerStatus
+    """An answer before its status is decided."""
+
+    form: str
+    """'answer' (every claim checked), 'partial' (unsupported claims removed), 'quote' or 'none' (abstain)."""
     text: str
     unsupported: tuple[str, ...] = ()
+    retried: bool = False
+    logprobs: tuple[float, ...] = ()
+    answer_messages: tuple[ChatMessage, ...] = ()
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class _Judged:
+    draft: _Draft
+    status: AnswerStatus
+    confidence: float | None
+    signals: dict[str, float]
 
 
 def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] = ()) -> _Draft:
     """The best supporting sentence, quoted and cited."""
     best = evidence[0]
-    status: AnswerStatus = "fallback" if unsupported else "verified"
-    return _Draft(status=status, text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
+    return _Draft(form="quote", text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
 
 
 def _answers_question(text: str, question: str) -> bool:

@@ -105,3 +105,35 @@ def tidy_answer(raw: str) -> str:
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r"(?i)\s*\(?source[s]?\s*:?\s*(\[\d+\])\)?", r" \1", text)
     return text.strip(" \"'")
+
+
+CHECK_SYSTEM_PROMPT = (
+    "You are a strict fact checker. You get a source text from a news article, a question and a proposed answer. "
+    "Reply yes only if the source text itself states that the proposed answer is the answer to the question; "
+    "reply no if the source is about something else, gives a different answer, or does not say. "
+    "Reply with one word: yes or no."
+)
+
+
+def build_check_messages(question: str, answer: str, quotes: Sequence[str]) -> list[ChatMessage]:
+    """The model in a second role: does the cited text say that ``answer`` answers ``question``? (yes/no)."""
+    source = " ".join(_one_line(q) for q in quotes)
+    user = (
+        f"Source: {source}\nQuestion: {question}\nProposed answer: {_one_line(answer)}\n"
+        "Does the source state that the proposed answer is the answer to the question?"
+    )
+    return [{"role": "system", "content": CHECK_SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+FOLLOW_UP_CHECK = (
+    "Check that answer against the sources: do they state it as the answer to the question? Reply yes or no."
+)
+
+
+def build_follow_up_check(answer_messages: Sequence[ChatMessage], answer: str) -> list[ChatMessage]:
+    """The check as a continuation of the answering chat (reuses the model's cached prompt)."""
+    return [
+        *answer_messages,
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": FOLLOW_UP_CHECK},
+    ]

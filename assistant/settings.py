@@ -78,6 +78,24 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(60.0, gt=0, description="Timeout for an OpenAI-compatible server call.")
 
 
+class TrustSettings(BaseModel):
+    """How an answer's confidence is estimated and turned into a status."""
+
+    model_config = {"extra": "forbid"}
+    calibrated: bool = Field(
+        True,
+        description="Give answers a calibrated confidence and a status from it (verified / unconfirmed / abstained); "
+        "off: every grounded answer is 'unconfirmed' (used to collect calibration data).",
+    )
+    check: bool = Field(True, description="Ask the model, in a second role, whether the cited text gives the answer.")
+    follow_up_check: bool = Field(
+        False, description="Also ask the answering chat itself whether its answer is stated (experimental signal)."
+    )
+    calibration_file: Path | None = Field(
+        None, description="A calibrator JSON (from `assistant eval calibrate`); default: the one shipped for the model."
+    )
+
+
 class UISettings(BaseModel):
     """The Gradio chat UI."""
 
@@ -121,6 +139,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod

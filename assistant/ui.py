@@ -66,7 +66,7 @@ CSS = """
 #citations .answer-meta { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
 .status-badge { padding: .15rem .6rem; border-radius: 999px; font-weight: 600; font-size: .85rem; }
 .status-verified { background: #dcfce7; color: #166534; }
-.status-partial { background: #fef3c7; color: #92400e; }
+.status-unconfirmed { background: #fef3c7; color: #92400e; }
 .status-fallback { background: #e0e7ff; color: #3730a3; }
 .status-abstained { background: #f3f4f6; color: #374151; }
 .chip { border: 1px solid #94a3b8; border-radius: 999px; padding: .15rem .6rem; margin: .1rem; cursor: pointer;
@@ -82,7 +82,8 @@ a.cite-link { text-decoration: none; font-weight: 600; cursor: pointer; }
 mark.cited { background: #fde047; padding: 0 .1rem; border-radius: .15rem; }
 .passages ol { padding-left: 1.2rem; }
 .passage { margin-bottom: .4rem; font-size: .85rem; }
-.passage .score { font-family: monospace; color: #2563eb; margin-right: .3rem; }
+.passage .rank { font-family: monospace; color: #2563eb; margin-right: .3rem; }
+.confidence { color: #4b5563; font-size: .85rem; }
 .ingest-errors { color: #b91c1c; }
 table.stats th { text-align: left; padding-right: 1rem; }
 """

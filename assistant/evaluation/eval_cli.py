@@ -103,16 +103,20 @@ def _assistant(overrides: dict[str, Any], backend: str | None, data_dir: Path) -
     return Assistant(Settings(**values))
 
 
+OFFSET_HELP = "Skip whole articles until this many questions are passed (a split sharing no article)."
+
+
 @eval_app.command("import-squad")
 def import_squad_command(
     file: Annotated[Path, typer.Argument(help="SQuAD v1.1 / v2.0 JSON file.")],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Most questions to import.")] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir")] = Path("eval/datasets/squad"),
+    offset: Annotated[int, typer.Option("--offset", min=0, help=OFFSET_HELP)] = 0,
 ) -> None:
     """Write a corpus (.jsonl) and a suite from SQuAD JSON."""
     from assistant.evaluation.importing import import_squad
 
-    _import(import_squad, file, out_dir, limit)
+    _import(import_squad, file, out_dir, limit, offset)
 
 
 @eval_app.command("import-drop")
@@ -120,16 +124,17 @@ def import_drop_command(
     file: Annotated[Path, typer.Argument(help="DROP JSON file.")],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Most questions to import.")] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir")] = Path("eval/datasets/drop"),
+    offset: Annotated[int, typer.Option("--offset", min=0, help=OFFSET_HELP)] = 0,
 ) -> None:
     """Write a corpus (.jsonl) and a suite from DROP JSON."""
     from assistant.evaluation.importing import import_drop
 
-    _import(import_drop, file, out_dir, limit)
+    _import(import_drop, file, out_dir, limit, offset)
 
 
-def _import(importer: Any, file: Path, out_dir: Path, limit: int | None) -> None:
+def _import(importer: Any, file: Path, out_dir: Path, limit: int | None, offset: int) -> None:
     try:
-        suite = importer(file, out_dir, limit)
+        suite = importer(file, out_dir, limit, offset)
     except AssistantError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None

@@ -12,7 +12,7 @@ from assistant.evaluation import measures
 from assistant.evaluation.suite_file import Case, Suite
 from assistant.types import Answer, IngestReport
 
-STAGES = ("retrieve", "generate", "verify", "total")
+STAGES = ("retrieve", "generate", "verify", "check", "total")
 GATED_METRICS = ("accuracy", "f1", "numeric_accuracy", "citation_precision", "abstention_recall", "hit_at_k")
 
 
@@ -44,6 +44,8 @@ class CaseRecord:
     hit_rank: int | None
     timings: dict[str, float]
     error: str = ""
+    confidence: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +83,8 @@ def score_case(case: Case, answer: Answer) -> CaseRecord:
         citation_recall=measures.citation_recall(case, answer),
         hit_rank=measures.hit_rank(case, answer) if answerable else None,
         timings=dict(answer.timings),
+        confidence=answer.confidence,
+        signals=dict(answer.signals),
     )
 
 
@@ -105,7 +109,7 @@ def aggregate(records: list[CaseRecord]) -> dict[str, float]:
         "abstention_precision": _share(r.kind == "unanswerable" for r in abstained),
         "errors": float(sum(bool(r.error) for r in records)),
     }
-    for status in ("verified", "partial", "fallback", "abstained"):
+    for status in ("verified", "unconfirmed", "fallback", "abstained"):
         metrics[f"share_{status}"] = _share(r.status == status for r in records)
     for stage in STAGES:
         values = [r.timings.get(stage, 0.0) for r in records if not r.error]

@@ -22,7 +22,7 @@ HEADLINE = (
     "abstention_precision",
     "abstention_recall",
     "share_verified",
-    "share_partial",
+    "share_unconfirmed",
     "share_fallback",
     "share_abstained",
     "p50_total",

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 
 from assistant.errors import LLMUnavailableError
-from assistant.llm.base import ChatMessage
+from assistant.llm.base import YES_NO_WORDS, ChatMessage, Trace, yes_share
 from assistant.settings import LLMSettings
 
 
@@ -56,18 +56,49 @@ class OpenAICompatLLM:
         """A conservative estimate: about four characters a token."""
         return len(text) // 3 + 1
 
-    def stream(self, messages: list[ChatMessage], *, max_tokens: int) -> Iterator[str]:
-        """Yield reply deltas from the server's event stream."""
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None) -> Iterator[str]:
+        """Yield reply deltas from the server's event stream (token log-probabilities go to ``trace`` when the
+        server returns them)."""
+        for choice in self._events(messages, max_tokens=max_tokens, logprobs=trace is not None):
+            if trace is not None:
+                trace.token_logprobs.extend(
+                    float(item["logprob"]) for item in ((choice.get("logprobs") or {}).get("content") or [])
+                )
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                yield delta
+
+    def yes_probability(self, messages: list[ChatMessage]) -> float | None:
+        """P(yes) / P(yes or no) from the top log-probabilities of the first reply token (None if not given)."""
+        for choice in self._events(messages, max_tokens=1, logprobs=True, top_logprobs=10):
+            content = (choice.get("logprobs") or {}).get("content") or []
+            if content:
+                top = {
+                    str(item.get("token", "")).strip(): float(item["logprob"])
+                    for item in content[0].get("top_logprobs") or []
+                }
+                found = {w: v for w, v in top.items() if w in YES_NO_WORDS}
+                return yes_share(found) if found else None
+        return None
+
+    def _events(
+        self, messages: list[ChatMessage], *, max_tokens: int, logprobs: bool, top_logprobs: int = 0
+    ) -> Iterator[dict]:
+        """The ``choices[0]`` of each streamed event."""
         import httpx
 
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        body = {
+        body: dict[str, object] = {
             "model": self.name,
             "messages": list(messages),
             "temperature": self._temperature,
             "max_tokens": max_tokens,
             "stream": True,
         }
+        if logprobs:
+            body["logprobs"] = True
+            if top_logprobs:
+                body["top_logprobs"] = top_logprobs
         url = f"{self.base_url}/chat/completions"
         try:
             with httpx.stream("POST", url, json=body, headers=headers, timeout=self._timeout) as response:
@@ -83,9 +114,7 @@ class OpenAICompatLLM:
                     if payload == "[DONE]":
                         break
                     choices = json.loads(payload).get("choices") or [{}]
-                    delta = (choices[0].get("delta") or {}).get("content")
-                    if delta:
-                        yield delta
+                    yield choices[0]
         except httpx.HTTPError as err:
             raise LLMUnavailableError(
                 f"Cannot reach the LLM server at {self.base_url} ({type(err).__name__}); is it running?"

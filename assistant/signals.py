@@ -1,0 +1,95 @@
+"""Signals of whether an answer is right, from what the engine already has (pure): they feed the calibrator."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.question import expected_answer_kind
+from assistant.text import terms
+from assistant.types import Evidence, Passage
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class DraftFacts:
+    """What the answering step knows about a draft besides its text."""
+
+    text: str
+    form: str
+    """'answer' (the model's, every claim checked), 'partial' (unsupported claims removed) or 'quote'."""
+    token_logprobs: tuple[float, ...] = ()
+    retried: bool = False
+    yes_probability: float | None = None
+    follow_up_yes_probability: float | None = None
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The [n] numbers an answer cites, in order, without repeats."""
+    return list(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
+
+
+def answer_terms(text: str) -> set[str]:
+    """Content terms of an answer without its markers."""
+    return set(terms(_MARKER.sub(" ", text)))
+
+
+def compute_signals(
+    question: str, facts: DraftFacts, evidence: Sequence[Evidence], passages: Sequence[Passage]
+) -> dict[str, float]:
+    """Named numeric signals of one answer; a signal the backend cannot give is left out (the calibrator imputes)."""
+    by_number = {e.number: e for e in evidence}
+    cited = [by_number[n] for n in cited_numbers(facts.text) if n in by_number]
+    best = evidence[0] if evidence else None
+    question_terms = set(terms(question))
+    said = answer_terms(facts.text) - question_terms
+    signals: dict[str, float] = {
+        "form_answer": float(facts.form == "answer"),
+        "form_partial": float(facts.form == "partial"),
+        "form_quote": float(facts.form == "quote"),
+        "retried": float(facts.retried),
+        "best_relevance": best.score if best else 0.0,
+        "relevance_margin": (evidence[0].score - evidence[1].score) if len(evidence) > 1 else 1.0,
+        "cited_relevance": max((e.score for e in cited), default=0.0),
+        "cited_coverage": max((e.coverage for e in cited), default=0.0),
+        "cites_best": float(best is not None and any(e.number == best.number for e in cited)),
+        "kind_asked": float(expected_answer_kind(question) is not None),
+        "answer_terms": float(min(len(said), 20)),
+        "answer_new_share": len(said) / max(1, len(answer_terms(facts.text))),
+        "agreement": _agreement(said, evidence),
+        "cited_chunk_rank": _chunk_rank(cited, passages),
+        "cited_in_both_rankings": _in_both(cited, passages),
+    }
+    if facts.token_logprobs:
+        logprobs = facts.token_logprobs
+        signals["lp_mean"] = sum(logprobs) / len(logprobs)
+        signals["lp_min"] = min(logprobs)
+        signals["lp_first"] = logprobs[0]
+    if facts.yes_probability is not None:
+        signals["check_yes"] = facts.yes_probability
+    if facts.follow_up_yes_probability is not None:
+        signals["follow_up_yes"] = facts.follow_up_yes_probability
+    return {k: round(float(v), 5) for k, v in signals.items()}
+
+
+def _agreement(said: set[str], evidence: Sequence[Evidence]) -> float:
+    """How many evidence sentences hold all the answer's new words (the answer recurs across sources)."""
+    if not said:
+        return 0.0
+    return float(sum(said <= set(terms(e.quote)) for e in evidence))
+
+
+def _chunk_rank(cited: Sequence[Evidence], passages: Sequence[Passage]) -> float:
+    """1-based fused rank of the best-ranked passage holding a cited sentence (len + 1 when none)."""
+    ids = {e.chunk.id for e in cited}
+    for rank, passage in enumerate(passages, start=1):
+        if passage.chunk.id in ids:
+            return float(rank)
+    return float(len(passages) + 1)
+
+
+def _in_both(cited: Sequence[Evidence], passages: Sequence[Passage]) -> float:
+    ids = {e.chunk.id for e in cited}
+    return float(any(p.chunk.id in ids and p.dense_rank is not None and p.lexical_rank is not None for p in passages))
