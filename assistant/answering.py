@@ -187,7 +187,7 @@ class AnswerPipeline:
             form=draft.form,
             token_logprobs=draft.logprobs,
             retried=draft.retried,
-            yes_probability=self._ask_check(question, draft, evidence),
+            yes_probability=self._ask_check(draft, evidence),
             follow_up_yes_probability=self._ask_follow_up_check(draft),
         )
         signals = compute_signals(question, facts, evidence, passages)
@@ -205,19 +205,20 @@ class AnswerPipeline:
         status: AnswerStatus = "verified" if confident else "unconfirmed"
         return _Judged(draft, status, confidence, signals)
 
-    def _ask_check(self, question: str, draft: _Draft, evidence: Sequence[Evidence]) -> float | None:
+    def _ask_check(self, draft: _Draft, evidence: Sequence[Evidence]) -> float | None:
         """The model in a second role: P(yes) that the cited sentences give this answer to the question."""
-        if self.llm is None or not self.settings.trust.check:
+        if self.llm is None or not self.settings.trust.check or not draft.answer_messages or draft.form == "quote":
             return None
-        by_number = {e.number: e for e in evidence}
-        quotes = [by_number[n].quote for n in cited_numbers(draft.text) if n in by_number]
-        if not quotes:
+        numbers = {e.number for e in evidence}
+        cited = [n for n in cited_numbers(draft.text) if n in numbers]
+        if not cited:
             return None
         answer = " ".join(_MARKER.sub(" ", draft.text).split())
-        return self.llm.yes_probability(build_check_messages(question, answer, quotes))
+        messages = build_check_messages(list(draft.answer_messages), draft.raw, answer, cited)
+        return self.llm.yes_probability(messages)
 
     def _ask_follow_up_check(self, draft: _Draft) -> float | None:
-        if self.llm is None or not self.settings.trust.follow_up_check or not draft.answer_messages:
+        if self.llm is None or not self.settings.trust.follow_up_check or draft.form == "quote":
             return None
         return self.llm.yes_probability(build_follow_up_check(list(draft.answer_messages), draft.raw))
 

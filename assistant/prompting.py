@@ -107,33 +107,24 @@ def tidy_answer(raw: str) -> str:
     return text.strip(" \"'")
 
 
-CHECK_SYSTEM_PROMPT = (
-    "You are a strict fact checker. You get a source text from a news article, a question and a proposed answer. "
-    "Reply yes only if the source text itself states that the proposed answer is the answer to the question; "
-    "reply no if the source is about something else, gives a different answer, or does not say. "
-    "Reply with one word: yes or no."
+CHECK_NOTE = (
+    'As a strict fact checker: does source {sources} itself state that "{answer}" is the answer to the '
+    "question? Reply yes or no."
 )
+FOLLOW_UP_CHECK = "Is your answer stated in the sources as the answer to the question? Reply yes or no."
 
 
-def build_check_messages(question: str, answer: str, quotes: Sequence[str]) -> list[ChatMessage]:
-    """The model in a second role: does the cited text say that ``answer`` answers ``question``? (yes/no)."""
-    source = " ".join(_one_line(q) for q in quotes)
-    user = (
-        f"Source: {source}\nQuestion: {question}\nProposed answer: {_one_line(answer)}\n"
-        "Does the source state that the proposed answer is the answer to the question?"
-    )
-    return [{"role": "system", "content": CHECK_SYSTEM_PROMPT}, {"role": "user", "content": user}]
+def build_check_messages(
+    answer_messages: Sequence[ChatMessage], reply: str, answer: str, cited: Sequence[int]
+) -> list[ChatMessage]:
+    """The model in a second role, judging the answer it wrote: does the cited source say it? (yes/no).
+
+    It continues the answering chat, so the model reads only the few new tokens of the check (the rest of the
+    prompt is still in its cache)."""
+    note = CHECK_NOTE.format(answer=_one_line(answer), sources=" and ".join(f"[{n}]" for n in cited))
+    return [*answer_messages, {"role": "assistant", "content": reply}, {"role": "user", "content": note}]
 
 
-FOLLOW_UP_CHECK = (
-    "Check that answer against the sources: do they state it as the answer to the question? Reply yes or no."
-)
-
-
-def build_follow_up_check(answer_messages: Sequence[ChatMessage], answer: str) -> list[ChatMessage]:
-    """The check as a continuation of the answering chat (reuses the model's cached prompt)."""
-    return [
-        *answer_messages,
-        {"role": "assistant", "content": answer},
-        {"role": "user", "content": FOLLOW_UP_CHECK},
-    ]
+def build_follow_up_check(answer_messages: Sequence[ChatMessage], reply: str) -> list[ChatMessage]:
+    """A plainer check, also continuing the answering chat: is the answer stated in the sources?"""
+    return [*answer_messages, {"role": "assistant", "content": reply}, {"role": "user", "content": FOLLOW_UP_CHECK}]

@@ -140,10 +140,11 @@ def fake_embedder() -> FakeEmbedder:
 
 
 def write_check_calibrator(path: Path) -> Path:
-    """A calibrator that trusts the model's yes/no check alone: verified from P(yes) 0.9, abstain below 0.2."""
+    """A calibrator that trusts the model's yes/no check alone: P(right) = sigmoid(10 (P(yes) - 0.5)); verified from
+    0.9 (P(yes) >= 0.72), withheld below 0.2 (P(yes) < 0.36)."""
     from assistant.calibration import Calibrator
 
-    calibrator = Calibrator(("check_yes",), (0.5,), (0.1,), (10.0,), 0.0, verified_at=0.9, abstain_below=0.2)
+    calibrator = Calibrator(("check_yes",), (0.5,), (1.0,), (10.0,), 0.0, verified_at=0.9, abstain_below=0.2)
     path.write_text(calibrator.to_json(), encoding="utf-8")
     return path
 

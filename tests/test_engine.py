@@ -287,3 +287,48 @@ def test_query_engine_response_carries_the_cited_sentences(ingested) -> None:
     assert str(response) == "The storm closed 40 schools [1]."
     assert "40 schools" in response.source_nodes[0].node.get_content()
     assert response.metadata["status"] == "verified"
+
+
+# -- trust: the calibrated confidence decides the status ----------------------------------------------------------
+def test_a_model_whose_check_says_no_cannot_yield_verified(ingested) -> None:
+    sure = ingested(FakeLLM(["The storm closed 40 schools [1]."], yes=0.97)).ask(QUESTION)
+    doubtful = ingested(FakeLLM(["The storm closed 40 schools [1]."], yes=0.4)).ask(QUESTION)
+    assert sure.status == "verified" and sure.confidence is not None and sure.confidence >= 0.9
+    assert doubtful.status == "unconfirmed", "words in the source are not enough to be called verified"
+    assert doubtful.text == sure.text and doubtful.citations == sure.citations
+    assert doubtful.confidence is not None and doubtful.confidence < sure.confidence
+
+
+def test_an_answer_the_check_rejects_outright_is_withheld(ingested) -> None:
+    answer = ingested(FakeLLM(["The storm closed 40 schools [1]."], yes=0.02)).ask(QUESTION)
+    assert answer.status == "abstained" and "don't say" in answer.text
+    assert any("40 schools" in u for u in answer.unsupported), "the withheld answer stays inspectable"
+
+
+def test_the_check_continues_the_answering_chat_and_names_the_answer_and_source(ingested) -> None:
+    llm = FakeLLM(["The storm closed 40 schools [1]."])
+    ingested(llm).ask(QUESTION)
+    check = llm.checks[-1]
+    assert check[:-2] == llm.prompts[-1], "the check reuses the answering prompt (cached by the model)"
+    assert check[-2] == {"role": "assistant", "content": "The storm closed 40 schools [1]. "}
+    assert "The storm closed 40 schools" in check[-1]["content"] and "[1]" in check[-1]["content"]
+
+
+def test_without_a_calibrator_grounded_answers_are_only_unconfirmed(ingested, tmp_path: Path) -> None:
+    missing = {"calibration_file": None}
+    llm = FakeLLM(["The storm closed 40 schools [1]."], yes=0.99, name="uncalibrated-model")
+    answer = ingested(llm, trust=missing).ask(QUESTION)
+    assert answer.status == "unconfirmed" and answer.confidence is None
+    assert answer.signals["check_yes"] == 0.99 and answer.signals["form_answer"] == 1.0
+
+
+def test_calibration_off_keeps_every_signal_for_recalibration(ingested) -> None:
+    answer = ingested(FakeLLM(["The storm closed 40 schools [1]."]), trust={"calibrated": False}).ask(QUESTION)
+    assert answer.status == "unconfirmed" and answer.confidence is None
+    assert {"check_yes", "best_relevance", "cited_coverage", "cites_best"} <= set(answer.signals)
+
+
+def test_a_quote_is_never_verified_however_confident(ingested) -> None:
+    llm = FakeLLM(["The storm closed 250 schools [1].", "It closed 250 schools [1]."], yes=0.99)
+    answer = ingested(llm, retrieval={"fallback_min_relevance": 0.0}).ask(QUESTION)
+    assert answer.status == "fallback" and llm.checks == [], "a quote is not checked as if it were an answer"

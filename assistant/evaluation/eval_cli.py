@@ -139,3 +139,31 @@ def _import(importer: Any, file: Path, out_dir: Path, limit: int | None, offset:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"wrote {suite} (run it with: assistant eval {suite})")
+
+
+@eval_app.command("calibrate")
+def calibrate_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Suites to run uncalibrated (.yaml/.jsonl), or results.json files of such runs."),
+    ],
+    output: Annotated[Path, typer.Option("--output", help="Where runs and the report go.")] = Path("eval/calibration"),
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Calibrator JSON to write; default: <output>/<model>.json.")
+    ] = None,
+    target_precision: Annotated[float, typer.Option("--target-precision", min=0.5, max=0.999)] = 0.9,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases of each suite.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="llama_cpp | openai | extractive")] = None,
+) -> None:
+    """Fit the confidence calibrator: answer each suite with calibration off, then fit right/wrong on the signals."""
+    from assistant.evaluation.calibrating import calibrate
+
+    try:
+        path, report = calibrate(
+            inputs, output, write=write, target_precision=target_precision, limit=limit, backend=backend
+        )
+    except AssistantError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(report)
+    typer.echo(f"wrote {path}; use it with ASSISTANT_TRUST__CALIBRATION_FILE={path}")

@@ -21,6 +21,12 @@ HEADLINE = (
     "mrr",
     "abstention_precision",
     "abstention_recall",
+    "precision_verified",
+    "coverage_verified",
+    "precision_unconfirmed",
+    "ece",
+    "auroc",
+    "aurc",
     "share_verified",
     "share_unconfirmed",
     "share_fallback",
@@ -83,16 +89,31 @@ def write_junit(result: SuiteResult, path: Path) -> None:
 
 
 def write_chart(result: SuiteResult, path: Path) -> None:
-    """Bar chart of accuracy and citation precision by tag (PNG)."""
+    """Bar chart of accuracy and citation precision by tag, and the risk-coverage curve of the confidence (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from assistant.calibration import risk_coverage
+
     tags = [t for t in result.by_tag if not t.startswith("kind:")] or list(result.by_tag)
     accuracy = [result.by_tag[t]["accuracy"] for t in tags]
     precision = [result.by_tag[t]["citation_precision"] for t in tags]
-    figure, axis = plt.subplots(figsize=(max(6, len(tags) * 0.7), 4))
+    figure, (axis, trust) = plt.subplots(
+        1, 2, figsize=(max(6, len(tags) * 0.7) + 5, 4), gridspec_kw={"width_ratios": [max(6, len(tags) * 0.7), 5]}
+    )
+    scored = [c for c in result.cases if c.confidence is not None and c.status != "abstained"]
+    curve = risk_coverage([c.confidence or 0.0 for c in scored], [c.correct for c in scored])
+    if curve:
+        share = len(scored) / max(1, len(result.cases))
+        trust.plot([cov * share for cov, _ in curve], [risk for _, risk in curve], label="risk (share wrong)")
+        trust.axhline(0.1, color="grey", linestyle=":", label="10% risk")
+    trust.set_xlim(0, 1)
+    trust.set_ylim(0, 1)
+    trust.set_xlabel("coverage (share of questions answered, most confident first)")
+    trust.set_title("risk-coverage")
+    trust.legend(loc="upper left")
     positions = range(len(tags))
     axis.bar([p - 0.2 for p in positions], accuracy, width=0.4, label="accuracy")
     axis.bar([p + 0.2 for p in positions], precision, width=0.4, label="citation precision")
