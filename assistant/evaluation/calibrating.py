@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,12 @@ def collect(
     assistant = _assistant(overrides, backend, default_store_dir(run_dir, suite))
     described = assistant.describe()
     model = described["model"] or described["backend"]
-    result = run_suite(suite, assistant, backend=f"{described['backend']}:{model}", limit=limit).to_dict()
+    def progress(done: int, total: int, case_id: str) -> None:
+        if done % 10 == 0:
+            print(f"{suite.name}: {done}/{total}", file=sys.stderr, flush=True)
+
+    label = f"{described['backend']}:{model}"
+    result = run_suite(suite, assistant, backend=label, limit=limit, progress=progress).to_dict()
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "results.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result, model
