@@ -16,6 +16,7 @@ from assistant.grounding import (
     answers_kind,
     counts_what_was_asked,
     names_the_kind_asked,
+    picks_an_option,
     recite,
     verify_answer,
 )
@@ -299,6 +300,7 @@ def _answers_question(text: str, question: str) -> bool:
         answers_kind(text, expected_answer_kind(question))
         and counts_what_was_asked(text, question)
         and names_the_kind_asked(text, question)
+        and picks_an_option(text, question)
     )
 
 

@@ -80,3 +80,22 @@ def asked_place_kinds(question: str) -> frozenset[str]:
 def is_choice_question(question: str) -> bool:
     """True for a question offering alternatives ("Which came first, the siege or the truce?")."""
     return bool(_CHOICE.search(question))
+
+
+_OPTION_LIMIT = 8  # words; a longer "or" clause is a sentence, not a list of options
+
+
+def choice_options(question: str) -> tuple[str, str] | None:
+    """The two alternatives a choice question offers ("under 18", "18 to 24" in "Which group is larger: under 18
+    or 18 to 24?"), or None when it offers none that can be told apart."""
+    body = question.strip().rstrip("?").strip()
+    cut = body.lower().rfind(" or ")
+    if cut < 0:
+        return None
+    head, right = body[:cut], body[cut + 4 :]
+    left = re.split(r"[:,;]", head)[-1].strip() if re.search(r"[:,;]", head) else ""
+    if not left or not right:
+        return None
+    if len(left.split()) > _OPTION_LIMIT or len(right.split()) > _OPTION_LIMIT:
+        return None
+    return left, right

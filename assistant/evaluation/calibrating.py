@@ -66,6 +66,7 @@ def collect(
     assistant = _assistant(overrides, backend, default_store_dir(run_dir, suite))
     described = assistant.describe()
     model = described["model"] or described["backend"]
+
     def progress(done: int, total: int, case_id: str) -> None:
         if done % 10 == 0:
             print(f"{suite.name}: {done}/{total}", file=sys.stderr, flush=True)
