@@ -22,6 +22,7 @@ from assistant.grounding import (
 )
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.prompting import (
+    ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
     build_check_messages,
     build_follow_up_check,
@@ -109,7 +110,7 @@ class AnswerPipeline:
         started = time.perf_counter()
         pieces: list[str] = []
         messages = build_messages(turn.question, evidence, previous_question=turn.previous_question)
-        trace = Trace()
+        trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
         for delta in self.llm.stream(messages, max_tokens=max_tokens, trace=trace):
             pieces.append(delta)
             yield StreamEvent(delta=delta)
@@ -121,7 +122,7 @@ class AnswerPipeline:
         if draft is None:
             started = time.perf_counter()
             messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, strict=True)
-            trace = Trace()
+            trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
             retry = "".join(self.llm.stream(messages, max_tokens=max_tokens, trace=trace))
             timings["generate"] += time.perf_counter() - started
             checked = time.perf_counter()
@@ -133,7 +134,11 @@ class AnswerPipeline:
             raw = retry
             timings["verify"] += time.perf_counter() - checked
         return dataclasses.replace(
-            draft, logprobs=tuple(trace.token_logprobs), answer_messages=tuple(messages), raw=raw
+            draft,
+            logprobs=tuple(trace.token_logprobs),
+            abstain_logprob=trace.first_token_logprobs.get(ABSTAIN_FIRST_WORD),
+            answer_messages=tuple(messages),
+            raw=raw,
         )
 
     def _check(self, raw: str, evidence: Sequence[Evidence], question: str) -> _Draft | None:
@@ -187,6 +192,7 @@ class AnswerPipeline:
             text=draft.text,
             form=draft.form,
             token_logprobs=draft.logprobs,
+            abstain_logprob=draft.abstain_logprob,
             retried=draft.retried,
             yes_probability=self._ask_check(draft, evidence),
             follow_up_yes_probability=self._ask_follow_up_check(draft),
@@ -275,6 +281,8 @@ class _Draft:
     unsupported: tuple[str, ...] = ()
     retried: bool = False
     logprobs: tuple[float, ...] = ()
+    abstain_logprob: float | None = None
+    """Log-probability that the model's reply began its abstention (the first word of NOT IN SOURCES)."""
     answer_messages: tuple[ChatMessage, ...] = ()
     raw: str = ""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ class DraftFacts:
     form: str
     """'answer' (the model's, every claim checked), 'partial' (unsupported claims removed) or 'quote'."""
     token_logprobs: tuple[float, ...] = ()
+    abstain_logprob: float | None = None
     retried: bool = False
     yes_probability: float | None = None
     follow_up_yes_probability: float | None = None
@@ -67,6 +69,8 @@ def compute_signals(
         signals["lp_mean"] = sum(logprobs) / len(logprobs)
         signals["lp_min"] = min(logprobs)
         signals["lp_first"] = logprobs[0]
+    if facts.abstain_logprob is not None:
+        signals["abstain_first"] = math.exp(facts.abstain_logprob)
     if facts.yes_probability is not None:
         signals["check_yes"] = facts.yes_probability
     if facts.follow_up_yes_probability is not None:

@@ -31,6 +31,7 @@ FEATURES = (
     "lp_mean",
     "lp_min",
     "lp_first",
+    "abstain_first",
     "check_yes",
 )
 

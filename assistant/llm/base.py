@@ -19,9 +19,12 @@ class ChatMessage(TypedDict):
 
 @dataclass
 class Trace:
-    """What a backend reports about a reply besides its text: the log-probability of each token it wrote."""
+    """What a backend reports about a reply besides its text: the log-probability of each token it wrote, and of
+    the ``watch`` words as the reply's first token (e.g. how likely the model was to abstain)."""
 
     token_logprobs: list[float] = field(default_factory=list)
+    watch: tuple[str, ...] = ()
+    first_token_logprobs: dict[str, float] = field(default_factory=dict)
 
 
 YES_NO_WORDS = ("yes", "Yes", "YES", "no", "No", "NO")

@@ -117,7 +117,12 @@ class LlamaCppLLM:
                 grammar=compiled,
             ):
                 if trace is not None:
-                    trace.token_logprobs.append(_logprob(self._next_logits(), token))
+                    logits = self._next_logits()
+                    trace.token_logprobs.append(_logprob(logits, token))
+                    if not written:
+                        for word in trace.watch:
+                            first = llama.tokenize(word.encode(), add_bos=False, special=False)[0]
+                            trace.first_token_logprobs[word] = _logprob(logits, first)
                 if llama_vocab_is_eog(vocab, token) or len(written) >= max_tokens:
                     break
                 written.append(token)

@@ -59,11 +59,19 @@ class OpenAICompatLLM:
     def stream(self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None) -> Iterator[str]:
         """Yield reply deltas from the server's event stream (token log-probabilities go to ``trace`` when the
         server returns them)."""
-        for choice in self._events(messages, max_tokens=max_tokens, logprobs=trace is not None):
+        watching = trace is not None and bool(trace.watch)
+        for choice in self._events(
+            messages, max_tokens=max_tokens, logprobs=trace is not None, top_logprobs=10 if watching else 0
+        ):
             if trace is not None:
-                trace.token_logprobs.extend(
-                    float(item["logprob"]) for item in ((choice.get("logprobs") or {}).get("content") or [])
-                )
+                content = (choice.get("logprobs") or {}).get("content") or []
+                if content and not trace.token_logprobs and watching:
+                    top = {
+                        str(i.get("token", "")).strip(): float(i["logprob"])
+                        for i in content[0].get("top_logprobs") or []
+                    }
+                    trace.first_token_logprobs.update({w: top[w] for w in trace.watch if w in top})
+                trace.token_logprobs.extend(float(item["logprob"]) for item in content)
             delta = (choice.get("delta") or {}).get("content")
             if delta:
                 yield delta
