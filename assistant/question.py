@@ -99,3 +99,27 @@ def choice_options(question: str) -> tuple[str, str] | None:
     if len(left.split()) > _OPTION_LIMIT or len(right.split()) > _OPTION_LIMIT:
         return None
     return left, right
+
+
+_WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+# Words that ask for a number the text may not state: a difference, a total, a span, a share.
+_COMPUTE_CUES = re.compile(
+    r"\bhow many (more|fewer|less|years|days|months|weeks|points|yards|times)\b|\b(difference|combined|in total|"
+    r"total|altogether|sum|longer|shorter|older|younger|percent(age)? (of|were|was) not|after|before|between)\b",
+    re.I,
+)
+
+
+def question_type(question: str) -> str:
+    """The question's wh-word (the first one), 'yesno' for a question that starts with a verb, else 'other'."""
+    match = _WH_WORD.search(question)
+    if match:
+        return match.group(1).lower().replace("whom", "who").replace("whose", "who")
+    if re.match(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", question, re.I):
+        return "yesno"
+    return "other"
+
+
+def asks_for_computation(question: str) -> bool:
+    """True when the wording suggests an answer computed from the text (a difference, a total, a span)."""
+    return bool(_COMPUTE_CUES.search(question))

@@ -7,7 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.question import expected_answer_kind
+from assistant.numbers import parse_quantities
+from assistant.question import asks_for_computation, choice_options, expected_answer_kind, question_type
 from assistant.text import terms
 from assistant.types import Evidence, Passage
 
@@ -64,6 +65,7 @@ def compute_signals(
         "cited_chunk_rank": _chunk_rank(cited, passages),
         "cited_in_both_rankings": _in_both(cited, passages),
     }
+    signals |= question_signals(question, facts.text)
     if facts.token_logprobs:
         logprobs = facts.token_logprobs
         signals["lp_mean"] = sum(logprobs) / len(logprobs)
@@ -76,6 +78,21 @@ def compute_signals(
     if facts.follow_up_yes_probability is not None:
         signals["follow_up_yes"] = facts.follow_up_yes_probability
     return {k: round(float(v), 5) for k, v in signals.items()}
+
+
+QUESTION_TYPES = ("who", "what", "which", "when", "where", "why", "how", "yesno")
+
+
+def question_signals(question: str, answer: str) -> dict[str, float]:
+    """What kind of question it is and what kind of answer it got (from their words alone)."""
+    kind = question_type(question)
+    signals = {f"q_{name}": float(kind == name) for name in QUESTION_TYPES}
+    signals["q_choice"] = float(choice_options(question) is not None)
+    signals["q_compute"] = float(asks_for_computation(question))
+    signals["q_words"] = float(min(len(question.split()), 40))
+    signals["a_number"] = float(bool(parse_quantities(_MARKER.sub(" ", answer))))
+    signals["a_words"] = float(min(len(_MARKER.sub(" ", answer).split()), 40))
+    return signals
 
 
 def _agreement(said: set[str], evidence: Sequence[Evidence]) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.calibration import Calibrator, Example, calibration_file_name, fit_calibrator, summarize
 from assistant.errors import AssistantError
+from assistant.signals import QUESTION_TYPES
 
 # Signals the calibrator may use; a backend that lacks one (no log-probabilities, no yes/no check) gets its mean.
 FEATURES = (
@@ -33,6 +34,12 @@ FEATURES = (
     "lp_first",
     "abstain_first",
     "check_yes",
+    *(f"q_{name}" for name in QUESTION_TYPES),
+    "q_choice",
+    "q_compute",
+    "q_words",
+    "a_number",
+    "a_words",
 )
 
 
