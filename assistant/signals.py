@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.numbers import parse_quantities
-from assistant.question import asks_for_computation, choice_options, expected_answer_kind, question_type
+from assistant.question import (
+    asks_for_computation,
+    choice_options,
+    expected_answer_kind,
+    key_terms,
+    question_type,
+)
 from assistant.text import terms
 from assistant.types import Evidence, Passage
 
@@ -66,6 +72,7 @@ def compute_signals(
         "cited_in_both_rankings": _in_both(cited, passages),
     }
     signals |= question_signals(question, facts.text)
+    signals |= alignment_signals(question, facts.text, [e.quote for e in cited])
     if facts.token_logprobs:
         logprobs = facts.token_logprobs
         signals["lp_mean"] = sum(logprobs) / len(logprobs)
@@ -93,6 +100,34 @@ def question_signals(question: str, answer: str) -> dict[str, float]:
     signals["a_number"] = float(bool(parse_quantities(_MARKER.sub(" ", answer))))
     signals["a_words"] = float(min(len(_MARKER.sub(" ", answer).split()), 40))
     return signals
+
+
+def alignment_signals(question: str, answer: str, quotes: Sequence[str], window: int = 8) -> dict[str, float]:
+    """How the answer sits in its cited sentences: verbatim or not, how many of the question's words and names
+    surround it, and which of the question's names the sentences lack (an unanswerable question often differs from
+    the text in one such detail)."""
+    body = _MARKER.sub(" ", answer).strip().strip("\u201c\u201d\"'. ")
+    text = " ".join(quotes)
+    asked = set(terms(question))
+    words = re.findall(r"[A-Za-z0-9]+(?:[.'-][A-Za-z0-9]+)*", text)
+    word_terms = [terms(w) for w in words]
+    said = [w for w in terms(body) if w not in asked]
+    positions = [i for i, found in enumerate(word_terms) if found and found[0] in said]
+    near: set[str] = set()
+    for i in positions:
+        for found in word_terms[max(0, i - window) : i + window + 1]:
+            near.update(found)
+    names = key_terms(question)
+    text_terms = set(terms(text))
+    missing = [n for n in names if not set(terms(n)) <= text_terms]
+    return {
+        "answer_verbatim": float(bool(body) and body.lower() in text.lower()),
+        "answer_found_share": len({w for w in said if any(w in f for f in word_terms)}) / max(1, len(said)),
+        "window_coverage": len(asked & near) / max(1, len(asked)),
+        "quote_coverage": len(asked & text_terms) / max(1, len(asked)),
+        "key_terms_missing": float(len(missing)),
+        "key_terms_missing_share": len(missing) / max(1, len(names)),
+    }
 
 
 def _agreement(said: set[str], evidence: Sequence[Evidence]) -> float:

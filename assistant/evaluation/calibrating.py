@@ -40,6 +40,12 @@ FEATURES = (
     "q_words",
     "a_number",
     "a_words",
+    "answer_verbatim",
+    "answer_found_share",
+    "window_coverage",
+    "quote_coverage",
+    "key_terms_missing",
+    "key_terms_missing_share",
 )
 
 
