@@ -49,8 +49,8 @@ class Calibrator:
         """P(right) for one answer's signals."""
         z = self.bias
         for name, mean, scale, weight in zip(self.features, self.means, self.scales, self.weights, strict=True):
-            value = signals.get(name)
-            z += weight * (((mean if value is None else float(value)) - mean) / scale)
+            value = feature_value(signals, name)
+            z += weight * (((mean if value is None else value) - mean) / scale)
         return _sigmoid(z)
 
     def to_json(self) -> str:
@@ -64,6 +64,17 @@ class Calibrator:
         for key in ("features", "means", "scales", "weights"):
             data[key] = tuple(data[key])
         return cls(**data)
+
+
+def feature_value(signals: Mapping[str, float], name: str) -> float | None:
+    """A signal by name; "a*b" is the product of two signals (a signal that matters for one kind of answer only)."""
+    value = 1.0
+    for part in name.split("*"):
+        found = signals.get(part)
+        if found is None:
+            return None
+        value *= float(found)
+    return value
 
 
 def calibration_file_name(model: str) -> str:
@@ -110,7 +121,8 @@ def fit_logistic(
 def _standardizer(examples: Sequence[Example], features: Sequence[str]) -> tuple[list[float], list[float]]:
     means, scales = [], []
     for name in features:
-        values = [float(e.signals[name]) for e in examples if e.signals.get(name) is not None]
+        present = (feature_value(e.signals, name) for e in examples)
+        values = [v for v in present if v is not None]
         mean = sum(values) / len(values) if values else 0.0
         var = sum((v - mean) ** 2 for v in values) / len(values) if values else 0.0
         means.append(mean)
@@ -119,13 +131,11 @@ def _standardizer(examples: Sequence[Example], features: Sequence[str]) -> tuple
 
 
 def _matrix(examples: Sequence[Example], features: Sequence[str], means: Sequence[float], scales: Sequence[float]):
-    return [
-        [
-            ((m if e.signals.get(f) is None else float(e.signals[f])) - m) / s
-            for f, m, s in zip(features, means, scales, strict=True)
-        ]
-        for e in examples
-    ]
+    rows = []
+    for e in examples:
+        values = (feature_value(e.signals, f) for f in features)
+        rows.append([((m if v is None else v) - m) / s for v, m, s in zip(values, means, scales, strict=True)])
+    return rows
 
 
 def _fit(examples: Sequence[Example], features: Sequence[str], l2: float) -> Calibrator:
