@@ -162,3 +162,28 @@ def test_gemma_model_assembles_and_loads(tmp_path: Path) -> None:
     path = resolve_gguf("gemma3-270m", REPO / ".assistant" / "models")
     llm = LlamaCppLLM(path, n_ctx=512)
     assert llm.count_tokens("hello world") > 0
+
+
+@pytest.mark.integration
+def test_real_default_model_gives_token_logprobs_and_a_yes_probability_that_follows_the_facts() -> None:
+    from assistant.llm.base import Trace
+    from assistant.llm.llama_cpp import LlamaCppLLM
+    from assistant.settings import Settings
+
+    llm = LlamaCppLLM(resolve_gguf(Settings().llm.model, REPO / ".assistant" / "models"), n_ctx=1024)
+    trace = Trace(watch=("NOT",))
+    text = "".join(
+        llm.stream([{"role": "user", "content": "What is 2 + 2? Reply with the number."}], max_tokens=8, trace=trace)
+    )
+    assert "4" in text
+    assert len(trace.token_logprobs) >= 1 and all(lp <= 0 for lp in trace.token_logprobs)
+    assert trace.token_logprobs[0] > -1.0, "the model is sure of an easy answer"
+    assert "NOT" in trace.first_token_logprobs and trace.first_token_logprobs["NOT"] < -3
+    sentence = "Paris is the capital of France."
+    yes = llm.yes_probability(
+        [{"role": "user", "content": f"{sentence} Is Paris the capital of France? Reply yes or no."}]
+    )
+    no = llm.yes_probability(
+        [{"role": "user", "content": f"{sentence} Is Rome the capital of France? Reply yes or no."}]
+    )
+    assert yes > 0.8 and no < 0.5, "read from the first token: the model leans the right way (it is no sharp judge)"
