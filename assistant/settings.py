@@ -96,6 +96,26 @@ class TrustSettings(BaseModel):
     )
 
 
+class CalculationSettings(BaseModel):
+    """Questions that ask for arithmetic: the model writes the calculation, the engine computes it."""
+
+    model_config = {"extra": "forbid"}
+    enabled: bool = Field(
+        True, description="Route questions that ask for a sum, difference, count, span or share through calculation."
+    )
+    evidence_sentences: int = Field(
+        8, ge=1, le=30, description="Sentences shown to the model for a calculation (operands may be far apart)."
+    )
+    max_tokens: int = Field(160, ge=16, le=1024, description="Upper bound on the tokens of a written calculation.")
+    verified_at: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A computed answer whose operands all occur in their sentences is verified when the model's "
+        "check of the calculation says yes with at least this probability.",
+    )
+
+
 class UISettings(BaseModel):
     """The Gradio chat UI."""
 
@@ -140,6 +160,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    calculation: CalculationSettings = Field(default_factory=CalculationSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod

@@ -39,6 +39,7 @@ class FakeLLM:
         self.replies = replies if replies is not None else ["NOT IN SOURCES"]
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
+        self.grammars: list[str | None] = []
         self.name = name
         self.yes = yes
         self.context_window = 4096
@@ -52,9 +53,12 @@ class FakeLLM:
             self.checks.append([dict(m) for m in messages])
         return self.yes(messages[-1]["content"]) if callable(self.yes) else self.yes
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int, trace: object = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int, trace: object = None, grammar: str | None = None
+    ) -> Iterator[str]:
         with self._lock:
             self.prompts.append([dict(m) for m in messages])
+            self.grammars.append(grammar)
             if callable(self.replies):
                 reply = self.replies(messages[-1]["content"])
             else:
