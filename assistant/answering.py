@@ -9,6 +9,8 @@ from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.calculation import Calculation
+from assistant.calculation_step import CalculationStep, route
 from assistant.calibration import Calibrator, load_calibrator
 from assistant.embedding import Embedder
 from assistant.evidence import select_evidence
@@ -80,7 +82,7 @@ class AnswerPipeline:
             turn.retrieval_query,
             passages,
             self.embedder,
-            limit=self.settings.retrieval.evidence_sentences,
+            limit=self._evidence_limit(turn),
             question_vector=query_vector,
         )
         timings["retrieve"] = time.perf_counter() - began
@@ -88,6 +90,8 @@ class AnswerPipeline:
         if evidence and not support.is_weak(self.settings.retrieval.min_relevance):
             if self.llm is None:
                 result = extractive_draft(evidence)
+            elif self._calculates(turn):
+                result, evidence = yield from self._calculate(turn, evidence, timings)
             else:
                 result = yield from self._generate_and_verify(turn, evidence, timings)
         timings.setdefault("generate", 0.0)
@@ -141,6 +145,60 @@ class AnswerPipeline:
             raw=raw,
         )
 
+    # -- calculation: questions that ask for arithmetic (the model writes it, the engine computes it) -------------
+    def _calculates(self, turn: Turn) -> bool:
+        """True when the question asks for a computation and a model is there to write it."""
+        return self.llm is not None and self.settings.calculation.enabled and route(turn.question) is not None
+
+    def _evidence_limit(self, turn: Turn) -> int:
+        """Sentences to select: more for a calculation, whose operands may sit in sentences far apart."""
+        limit = self.settings.retrieval.evidence_sentences
+        return max(limit, self.settings.calculation.evidence_sentences) if self._calculates(turn) else limit
+
+    def _calculate(
+        self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
+    ) -> Generator[StreamEvent, None, tuple[_Draft, list[Evidence]]]:
+        """A computed answer with its working; when no calculation holds up, today's path on today's evidence."""
+        assert self.llm is not None
+        routed = route(turn.question, evidence)
+        written = None
+        if routed is not None:
+            written = CalculationStep(self.settings.calculation, self.llm).write(turn.question, evidence, routed)
+            timings["generate"] = written.seconds
+        if written is None or not written.calculation.ok:
+            evidence = evidence[: self.settings.retrieval.evidence_sentences]
+            draft = yield from self._generate_and_verify(turn, evidence, timings)
+            if written is not None:
+                timings["generate"] += written.seconds
+                draft = dataclasses.replace(draft, unsupported=(*draft.unsupported, _rejected(written.calculation)))
+            return draft, evidence
+        text = written.calculation.render()
+        yield StreamEvent(delta=text)
+        draft = _Draft(
+            form="calculation",
+            text=text,
+            logprobs=written.token_logprobs,
+            answer_messages=written.messages,
+            raw=written.raw,
+            calculation=written.calculation,
+        )
+        return draft, evidence
+
+    def _calculation_signals(
+        self, question: str, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+    ) -> dict[str, float]:
+        """Signals of a computed answer: the usual ones, what its operands are and whether each is in its sentence,
+        and the model's check of the calculation in a second role."""
+        assert draft.calculation is not None and self.llm is not None
+        calculation = draft.calculation
+        facts = DraftFacts(text=draft.text, form=draft.form, token_logprobs=draft.logprobs)
+        signals = compute_signals(question, facts, evidence, passages) | calculation_signals(calculation)
+        if self.settings.calculation.check:
+            yes = CalculationStep(self.settings.calculation, self.llm).check(question, calculation, evidence)
+            if yes is not None:
+                signals["calc_check_yes"] = round(yes, 5)
+        return signals
+
     def _check(self, raw: str, evidence: Sequence[Evidence], question: str) -> _Draft | None:
         """A verified or partly verified draft, an abstention, or None when nothing survives."""
         text = tidy_answer(raw)
@@ -188,16 +246,19 @@ class AnswerPipeline:
         """Signals, confidence and status of a draft: verified only when the calibrated confidence is high."""
         if draft.form == "none":
             return _Judged(draft, "abstained", None, {})
-        facts = DraftFacts(
-            text=draft.text,
-            form=draft.form,
-            token_logprobs=draft.logprobs,
-            abstain_logprob=draft.abstain_logprob,
-            retried=draft.retried,
-            yes_probability=self._ask_check(draft, evidence),
-            follow_up_yes_probability=self._ask_follow_up_check(draft),
-        )
-        signals = compute_signals(question, facts, evidence, passages)
+        if draft.calculation is not None:
+            signals = self._calculation_signals(question, draft, evidence, passages)
+        else:
+            facts = DraftFacts(
+                text=draft.text,
+                form=draft.form,
+                token_logprobs=draft.logprobs,
+                abstain_logprob=draft.abstain_logprob,
+                retried=draft.retried,
+                yes_probability=self._ask_check(draft, evidence),
+                follow_up_yes_probability=self._ask_follow_up_check(draft),
+            )
+            signals = compute_signals(question, facts, evidence, passages)
         calibrator = self.calibrator if self.settings.trust.calibrated else None
         if calibrator is None:
             return _Judged(draft, "fallback" if draft.form == "quote" else "unconfirmed", None, signals)
@@ -207,8 +268,10 @@ class AnswerPipeline:
             return _Judged(dropped, "abstained", confidence, signals)
         if draft.form == "quote":
             return _Judged(draft, "fallback", confidence, signals)
-        # Part of a partial answer was invented, so what is left is never shown as verified.
-        confident = confidence >= calibrator.verified_at and draft.form == "answer"
+        # Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not
+        # checked, so neither is ever shown as verified.
+        checked = draft.form == "answer" or (draft.calculation is not None and draft.calculation.all_supported)
+        confident = confidence >= calibrator.verified_at and checked
         status: AnswerStatus = "verified" if confident else "unconfirmed"
         return _Judged(draft, status, confidence, signals)
 
@@ -276,7 +339,8 @@ class _Draft:
     """An answer before its status is decided."""
 
     form: str
-    """'answer' (every claim checked), 'partial' (unsupported claims removed), 'quote' or 'none' (abstain)."""
+    """'answer' (every claim checked), 'partial' (unsupported claims removed), 'quote', 'calculation' (computed by
+    the engine from cited operands) or 'none' (abstain)."""
     text: str
     unsupported: tuple[str, ...] = ()
     retried: bool = False
@@ -285,6 +349,7 @@ class _Draft:
     """Log-probability that the model's reply began its abstention (the first word of NOT IN SOURCES)."""
     answer_messages: tuple[ChatMessage, ...] = ()
     raw: str = ""
+    calculation: Calculation | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +364,24 @@ def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] 
     """The best supporting sentence, quoted and cited."""
     best = evidence[0]
     return _Draft(form="quote", text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
+
+
+def calculation_signals(calculation: Calculation) -> dict[str, float]:
+    """What the trust layer reads about a computed answer: its operation, operands and whether each was found."""
+    operands = calculation.operands
+    return {
+        "calculated": 1.0,
+        f"calc_{calculation.kind}": 1.0,
+        "calc_operands": float(len(operands)),
+        "calc_found_share": sum(o.found for o in operands) / max(1, len(operands)),
+        "calc_supported_share": sum(o.supported for o in operands) / max(1, len(operands)),
+        "calc_citations": float(len(calculation.citations)),
+    }
+
+
+def _rejected(calculation: Calculation) -> str:
+    """How a calculation that did not hold up is listed among the unsupported texts."""
+    return f"(calculation {calculation.expression or 'empty'}: {calculation.error or 'no result'})"
 
 
 def _answers_question(text: str, question: str) -> bool:

@@ -123,3 +123,73 @@ def question_type(question: str) -> str:
 def asks_for_computation(question: str) -> bool:
     """True when the wording suggests an answer computed from the text (a difference, a total, a span)."""
     return bool(_COMPUTE_CUES.search(question))
+
+
+# -- computations ------------------------------------------------------------------------------------------------------
+# What a question asks the engine to compute, tried in order: a span of time, a difference, a sum, a share, the
+# longest or shortest, then a count of mentions. A question that matches none needs no arithmetic.
+_TIME_UNITS = r"(?:years?|days?|months?|weeks?|decades?|centuries|hours?)"
+_COMPUTATIONS = (
+    (
+        "span",
+        re.compile(
+            rf"\bhow many {_TIME_UNITS}\b|\bhow long (?:after|before|since|between)\b|"
+            rf"\bhow long\b.*\b(?:after|before|between|until|since)\b|\bfor how many {_TIME_UNITS}\b",
+            re.I,
+        ),
+    ),
+    (
+        "diff",
+        re.compile(
+            r"\bhow (?:many|much) (?:\w+ ){0,3}(?:more|fewer|less|longer|shorter|higher|lower|larger|smaller|bigger|"
+            r"older|younger|further|farther|greater)\b|\bdifference\b|\bhow (?:many|much) (?:\w+ ){0,4}than\b",
+            re.I,
+        ),
+    ),
+    (
+        "add",
+        re.compile(
+            r"\bhow (?:many|much)\b.*\b(?:combined|in total|total|altogether|in all|all together|together|sum)\b|"
+            r"\b(?:combined|total|sum of)\b.*\bhow (?:many|much)\b|\bhow many\b.*\bboth\b.*\band\b|"
+            r"\bwhat (?:is|was) the (?:combined|total|sum)\b",
+            re.I,
+        ),
+    ),
+    (
+        "percent",
+        re.compile(r"\b(?:what|which) (?:percent(?:age)?|share|proportion)\b|\bhow many percent\b", re.I),
+    ),
+    (
+        "extreme",
+        re.compile(
+            r"\bhow (?:many|much|long)\b.*\b(?:longest|shortest|largest|smallest|biggest|highest|lowest|fewest)\b",
+            re.I,
+        ),
+    ),
+)
+# Words a "how many" question measures in, rather than things that can be listed one by one.
+_MEASURES = frozenset(
+    """
+yard yards point points percent percentage year years day days month months week weeks hour hours minute minutes
+second seconds decade decades century centuries mile miles kilometer kilometers km meter meters metre metres feet
+foot inch inches pound pounds ton tons dollar dollars euro euros degree degrees time times people persons
+""".split()
+)
+
+
+def computation_asked(question: str) -> str | None:
+    """The computation a question asks for: 'span', 'diff', 'add', 'percent', 'extreme', 'count' or None.
+
+    'count' is "how many <things>" where the things can be listed (touchdowns, rockets), not measured (yards, years);
+    whether the articles state the count outright is for the answering step to judge.
+    """
+    for kind, pattern in _COMPUTATIONS:
+        if pattern.search(question):
+            return kind
+    phrase = counted_phrase(question.replace(".", ""))  # "U.S. troops", not "U.S"
+    if phrase is None or not re.search(r"\bhow many\b", question, re.I):
+        return None
+    words = re.findall(r"[a-z]+", phrase.lower())
+    if not words or words[-1] in _MEASURES or not words[-1].endswith("s"):
+        return None
+    return "count"

@@ -87,12 +87,32 @@ class TrustSettings(BaseModel):
         description="Give answers a calibrated confidence and a status from it (verified / unconfirmed / abstained); "
         "off: every grounded answer is 'unconfirmed' (used to collect calibration data).",
     )
-    check: bool = Field(True, description="Ask the model, in a second role, whether the cited text gives the answer.")
+    check: bool = Field(
+        False,
+        description="Also ask the model, in a second role, whether the cited text gives the answer (off: measured "
+        "to add nothing for the default model; costs a second model call).",
+    )
     follow_up_check: bool = Field(
         False, description="Also ask the answering chat itself whether its answer is stated (experimental signal)."
     )
     calibration_file: Path | None = Field(
         None, description="A calibrator JSON (from `assistant eval calibrate`); default: the one shipped for the model."
+    )
+
+
+class CalculationSettings(BaseModel):
+    """Questions that ask for arithmetic: the model writes the calculation, the engine computes it."""
+
+    model_config = {"extra": "forbid"}
+    enabled: bool = Field(
+        True, description="Route questions that ask for a sum, difference, count, span or share through calculation."
+    )
+    evidence_sentences: int = Field(
+        8, ge=1, le=30, description="Sentences shown to the model for a calculation (operands may be far apart)."
+    )
+    max_tokens: int = Field(160, ge=16, le=1024, description="Upper bound on the tokens of a written calculation.")
+    check: bool = Field(
+        True, description="Ask the model, in a second role, whether the calculation answers the question (a signal)."
     )
 
 
@@ -140,6 +160,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    calculation: CalculationSettings = Field(default_factory=CalculationSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod

@@ -126,6 +126,11 @@ def render(out_dir: Path) -> str:
     if ui.exists():
         lines += _ui(json.loads(ui.read_text()))
     lines += _evals(sorted(out_dir.glob("eval-*.json")))
+    arith = out_dir / "arith.json"
+    if arith.exists():
+        from bench.arith import render as render_arith
+
+        lines += render_arith(json.loads(arith.read_text()))
     extra = out_dir / "notes.md"
     if extra.exists():
         lines += [extra.read_text().strip(), ""]

@@ -39,6 +39,7 @@ class FakeLLM:
         self.replies = replies if replies is not None else ["NOT IN SOURCES"]
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
+        self.grammars: list[str | None] = []
         self.name = name
         self.yes = yes
         self.context_window = 4096
@@ -52,9 +53,12 @@ class FakeLLM:
             self.checks.append([dict(m) for m in messages])
         return self.yes(messages[-1]["content"]) if callable(self.yes) else self.yes
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int, trace: object = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int, trace: object = None, grammar: str | None = None
+    ) -> Iterator[str]:
         with self._lock:
             self.prompts.append([dict(m) for m in messages])
+            self.grammars.append(grammar)
             if callable(self.replies):
                 reply = self.replies(messages[-1]["content"])
             else:
@@ -140,11 +144,13 @@ def fake_embedder() -> FakeEmbedder:
 
 
 def write_check_calibrator(path: Path) -> Path:
-    """A calibrator that trusts the model's yes/no check alone: P(right) = sigmoid(10 (P(yes) - 0.5)); verified from
-    0.9 (P(yes) >= 0.72), withheld below 0.2 (P(yes) < 0.36)."""
+    """A calibrator that trusts the model's yes/no check alone (of an answer, or of a calculation):
+    P(right) = sigmoid(10 (P(yes) - 0.5)); verified from 0.9 (P(yes) >= 0.72), withheld below 0.2 (P(yes) < 0.36)."""
     from assistant.calibration import Calibrator
 
-    calibrator = Calibrator(("check_yes",), (0.5,), (1.0,), (10.0,), 0.0, verified_at=0.9, abstain_below=0.2)
+    calibrator = Calibrator(
+        ("check_yes", "calc_check_yes"), (0.5, 0.5), (1.0, 1.0), (10.0, 10.0), 0.0, verified_at=0.9, abstain_below=0.2
+    )
     path.write_text(calibrator.to_json(), encoding="utf-8")
     return path
 
@@ -159,7 +165,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         values: dict[str, object] = {
             "data_dir": tmp_path / "data",
             "chroma_url": None,
-            "trust": {"calibration_file": calibration},
+            "trust": {"calibration_file": calibration, "check": True},
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -96,7 +96,9 @@ def test_answer_of_the_wrong_kind_is_rejected_and_a_quote_without_a_year_is_not_
 def test_count_of_something_else_is_rejected(ingested) -> None:
     llm = FakeLLM(["40 schools [1].", "It closed 40 schools [1]."])
     settings = {"fallback_min_relevance": 0.0, "min_relevance": 0.0}
-    answer = ingested(llm, retrieval=settings).ask("How many teachers did the storm keep home?")
+    # today's path only: the count is not stated, so the calculation step would otherwise be asked first
+    assistant = ingested(llm, retrieval=settings, calculation={"enabled": False})
+    answer = assistant.ask("How many teachers did the storm keep home?")
     assert len(llm.prompts) == 2 and answer.status != "verified"
     assert answer.unsupported and "40 schools [1]." in answer.unsupported
 
@@ -315,7 +317,7 @@ def test_the_check_continues_the_answering_chat_and_names_the_answer_and_source(
 
 
 def test_without_a_calibrator_grounded_answers_are_only_unconfirmed(ingested, tmp_path: Path) -> None:
-    missing = {"calibration_file": None}
+    missing = {"calibration_file": None, "check": True}
     llm = FakeLLM(["The storm closed 40 schools [1]."], yes=0.99, name="uncalibrated-model")
     answer = ingested(llm, trust=missing).ask(QUESTION)
     assert answer.status == "unconfirmed" and answer.confidence is None
@@ -323,7 +325,9 @@ def test_without_a_calibrator_grounded_answers_are_only_unconfirmed(ingested, tm
 
 
 def test_calibration_off_keeps_every_signal_for_recalibration(ingested) -> None:
-    answer = ingested(FakeLLM(["The storm closed 40 schools [1]."]), trust={"calibrated": False}).ask(QUESTION)
+    answer = ingested(FakeLLM(["The storm closed 40 schools [1]."]), trust={"calibrated": False, "check": True}).ask(
+        QUESTION
+    )
     assert answer.status == "unconfirmed" and answer.confidence is None
     assert {"check_yes", "best_relevance", "cited_coverage", "cites_best"} <= set(answer.signals)
 
@@ -332,3 +336,13 @@ def test_a_quote_is_never_verified_however_confident(ingested) -> None:
     llm = FakeLLM(["The storm closed 250 schools [1].", "It closed 250 schools [1]."], yes=0.99)
     answer = ingested(llm, retrieval={"fallback_min_relevance": 0.0}).ask(QUESTION)
     assert answer.status == "fallback" and llm.checks == [], "a quote is not checked as if it were an answer"
+
+
+def test_by_default_the_answer_costs_one_model_call_and_no_check(ingested, tmp_path: Path) -> None:
+    from tests.conftest import write_check_calibrator
+
+    llm = FakeLLM(["The storm closed 40 schools [1]."])
+    trust = {"calibration_file": write_check_calibrator(tmp_path / "c.json")}  # the default check setting
+    answer = ingested(llm, trust=trust).ask(QUESTION)
+    assert len(llm.prompts) == 1 and llm.checks == [] and "check_yes" not in answer.signals
+    assert answer.confidence is not None and "abstain_first" not in answer.signals  # a fake has no log-probs

@@ -42,8 +42,11 @@ class ChatLLM(Protocol):
 
     name: str
 
-    def stream(self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None) -> Iterator[str]:
-        """Yield text deltas of the reply; token log-probabilities go to ``trace`` when the backend has them."""
+    def stream(
+        self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None, grammar: str | None = None
+    ) -> Iterator[str]:
+        """Yield text deltas of the reply; token log-probabilities go to ``trace`` when the backend has them.
+        ``grammar`` (GBNF) constrains the reply where the backend supports it; others ignore it."""
         ...
 
     def yes_probability(self, messages: list[ChatMessage]) -> float | None:

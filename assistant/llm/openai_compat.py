@@ -56,9 +56,12 @@ class OpenAICompatLLM:
         """A conservative estimate: about four characters a token."""
         return len(text) // 3 + 1
 
-    def stream(self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None, grammar: str | None = None
+    ) -> Iterator[str]:
         """Yield reply deltas from the server's event stream (token log-probabilities go to ``trace`` when the
-        server returns them)."""
+        server returns them). ``grammar`` is not sent (servers differ in how they take one): what the server
+        writes is parsed strictly by the caller instead."""
         watching = trace is not None and bool(trace.watch)
         for choice in self._events(
             messages, max_tokens=max_tokens, logprobs=trace is not None, top_logprobs=10 if watching else 0
