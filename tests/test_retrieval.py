@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from assistant.evidence import select_evidence
-from assistant.question import key_terms
 from pathlib import Path
 
+from assistant.evidence import select_evidence
 from assistant.lexical import Entry, Filters, TantivyIndex
+from assistant.question import key_terms
 from assistant.retrieval import fuse
 from assistant.text import terms
 from assistant.types import Chunk, Passage
