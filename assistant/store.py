@@ -47,7 +47,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 REBUILD_HINT = "rebuild it with `assistant ingest --rebuild`"
-EXACT_SEARCH_LIMIT = 3000
+EXACT_SEARCH_LIMIT = 300
 """A filter that leaves at most this many chunks is searched exactly, over the vectors the lexical index keeps."""
 OVERFETCH_LIMIT = 4000
 """Most neighbours fetched from the vector index to find ``n`` that pass a broad filter."""

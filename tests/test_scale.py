@@ -29,6 +29,7 @@ class FastFakeEmbedder(FakeEmbedder):
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
         return out.tolist()
 
+
 SQLITE_MAX_VARIABLES = 32_766
 WORDS = """harbor council permit bridge school storm festival river museum budget rail tram clinic market farm
 library stadium airport ferry tunnel canal forest mine plant factory tower square garden bakery theater college
