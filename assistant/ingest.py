@@ -115,7 +115,8 @@ class _Batch:
             return
         chunks = [c for _, _, cs, _, _ in self.pending for c in cs]
         vectors, sentence_vectors = embed_chunks(self.embedder, chunks)
-        writes, at = [], 0
+        writes: list[ArticleWrite] = []
+        at = 0
         for article, digest, cs, signature, replaces in self.pending:
             part = slice(at, at + len(cs))
             writes.append(
