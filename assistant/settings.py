@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -145,7 +145,17 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Chroma server URL (http://host:port); unset = embedded store in data_dir."
     )
+    chroma_token: SecretStr | None = Field(
+        None, description="Token sent to the Chroma server (Authorization: Bearer and X-Chroma-Token headers)."
+    )
+    store_retries: int = Field(
+        3, ge=0, le=10, description="Retries of a Chroma server call that could not connect (waits double each time)."
+    )
+    store_retry_wait_s: float = Field(0.5, ge=0, description="Wait before the first retry of a Chroma server call.")
     collection: str = Field("articles", description="Chroma collection name.")
+    lexical_engine: Literal["tantivy"] = Field(
+        "tantivy", description="Lexical (BM25) engine kept beside Chroma in data_dir/lexical (assistant/lexical.py)."
+    )
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
     near_duplicate_threshold: float = Field(

@@ -66,6 +66,8 @@ class Chunk:
     sentence_spans: tuple[tuple[int, int], ...] = ()
     """Sentence offsets relative to the chunk text."""
     page: int | None = None
+    sentence_vectors: bytes = field(default=b"", repr=False, compare=False)
+    """One embedding per sentence span, computed at ingest (``vectors.pack_int8``); empty when not stored."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
@@ -330,7 +331,28 @@ def serve(
         from assistant.engine import Assistant
 
         assistant = Assistant(settings)
+    warm_up_in_background(assistant)
     launch_app(build_app(assistant), settings or assistant.settings, host=host, port=port)
+
+
+def warm_up_in_background(assistant: Assistant) -> threading.Thread:
+    """Load the embedder, the store and the model while the page starts, so the first question is not slower."""
+
+    def warm() -> None:
+        try:
+            assistant.embedder.embed(["warm up"])
+            assistant.store.document_count()
+            llm = assistant.llm
+            if llm is not None:
+                llm.count_tokens("warm up")
+        except AssistantError as err:  # shown to the user on their first question instead
+            log.warning("warm-up failed: %s", err)
+        except Exception:
+            log.exception("warm-up failed")
+
+    thread = threading.Thread(target=warm, name="assistant-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _auth(ui: UISettings) -> tuple[str, str] | None:
