@@ -88,15 +88,15 @@ def operations_for(kind: str, question: str) -> tuple[str, ...]:
 def build_calculation_messages(
     question: str, evidence: Sequence[Evidence], operations: Sequence[str]
 ) -> list[ChatMessage]:
-    """System prompt, worked examples of the allowed operations (and of NONE), then the sources and question."""
-    messages: list[ChatMessage] = [{"role": "system", "content": SYSTEM_PROMPT}]
+    """System prompt with worked examples of the allowed operations (and of NONE), then the sources and question.
+
+    The examples share one set of made-up sources and sit in the system prompt, which keeps the prompt short.
+    """
     examples = [_EXAMPLES[name] for name in operations if name in _EXAMPLES]
-    for example_question, example_answer in [*examples, _NONE_EXAMPLE]:
-        messages.append({"role": "user", "content": _user_turn(_EXAMPLE_SOURCES, example_question)})
-        messages.append({"role": "assistant", "content": example_answer})
+    shown = "\n".join(f"Question: {q}\n{a}" for q, a in [*examples, _NONE_EXAMPLE])
+    system = f"{SYSTEM_PROMPT}\n\nExample sources:\n{_EXAMPLE_SOURCES}\n\nExamples:\n{shown}"
     sources = "\n".join(f"[{e.number}] {' '.join(e.quote.split())}" for e in evidence)
-    messages.append({"role": "user", "content": _user_turn(sources, question)})
-    return messages
+    return [{"role": "system", "content": system}, {"role": "user", "content": _user_turn(sources, question)}]
 
 
 def _user_turn(sources: str, question: str) -> str:

@@ -72,9 +72,10 @@ def test_grammar_allows_only_the_routed_operations_and_existing_sentences() -> N
 
 def test_prompt_shows_worked_examples_of_the_allowed_operations_only(fake_evidence) -> None:
     messages = build_calculation_messages(SUM, fake_evidence, ("ADD",))
-    replies = [m["content"] for m in messages if m["role"] == "assistant"]
-    assert replies == ["ADD(1,200 passengers on Friday [1], 950 on Saturday [1])", "NONE"]
-    assert messages[-1]["content"].endswith(f"Question: {SUM}")
+    system = messages[0]["content"]
+    assert "\nADD(1,200 passengers on Friday [1], 950 on Saturday [1])\n" in system and system.endswith("\nNONE")
+    assert "DIFF(1,200" not in system and "COUNT(the first ferry" not in system
+    assert len(messages) == 2 and messages[-1]["content"].endswith(f"Question: {SUM}")
     assert "[1] The U.S. currently has" in messages[-1]["content"]
 
 
