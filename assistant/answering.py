@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.embedding import Embedder
+from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
 from assistant.evidence import select_evidence
 from assistant.grounding import (
     answers_kind,
@@ -74,7 +75,10 @@ class AnswerPipeline:
             if self.llm is None:
                 result = extractive_draft(evidence)
             else:
-                result = yield from self._generate_and_verify(turn, evidence, timings)
+                try:
+                    result = yield from self._generate_and_verify(turn, evidence, timings)
+                except (LLMUnavailableError, ModelNotFoundError, ModelCorruptError) as err:
+                    result = model_unavailable_draft(evidence, err)
         timings.setdefault("generate", 0.0)
         timings.setdefault("verify", 0.0)
         timings["total"] = time.perf_counter() - began
@@ -198,6 +202,14 @@ def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] 
     best = evidence[0]
     status: AnswerStatus = "fallback" if unsupported else "verified"
     return _Draft(status=status, text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
+
+
+def model_unavailable_draft(evidence: Sequence[Evidence], err: Exception) -> _Draft:
+    """The extractive answer, marked fallback with why, when the model is down, too slow, missing or corrupt."""
+    reason = " ".join(str(err).split())
+    return extractive_draft(
+        evidence, unsupported=(f"(no model answer: {reason} The best sentence is quoted instead.)",)
+    )
 
 
 def _answers_question(text: str, question: str) -> bool:

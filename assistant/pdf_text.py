@@ -148,7 +148,7 @@ def _child(argv: list[str]) -> int:
         result = {"error": "its objects nest too deeply"}
     except Exception as err:  # any pypdf failure is a reason for this file, never a crash of the ingest
         message = " ".join(str(err).split())[:200]
-        result = {"error": f"unreadable PDF ({type(err).__name__}: {message})"}
+        result = {"error": f"{type(err).__name__}: {message}"}
     sys.stdout.write(json.dumps(result))
     return 0
 
