@@ -145,8 +145,12 @@ class Assistant:
         store = self.store
         self.check_llm()
         if self._retriever is None:
-            self._retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
-        return AnswerPipeline(self.settings, self._retriever, self.embedder, self.llm)
+            from assistant.injection import InstructionFilter
+
+            # Chunks holding text written to a language model ("ignore previous instructions") are never evidence.
+            retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
+            self._retriever = InstructionFilter(retriever)  # type: ignore[assignment]
+        return AnswerPipeline(self.settings, self._retriever, self.embedder, self.llm)  # type: ignore[arg-type]
 
     # -- ingest ------------------------------------------------------------------------------
     @user_errors

@@ -25,6 +25,8 @@ HEADLINE = (
     "share_partial",
     "share_fallback",
     "share_abstained",
+    "attack_success_rate",
+    "outside_links",
     "p50_total",
     "p95_total",
     "p50_retrieve",
