@@ -13,6 +13,7 @@ from assistant.calculation import Calculation
 from assistant.calculation_step import CalculationStep, route
 from assistant.calibration import Calibrator, load_calibrator
 from assistant.embedding import Embedder
+from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
 from assistant.evidence import select_evidence
 from assistant.grounding import (
     answers_kind,
@@ -90,10 +91,14 @@ class AnswerPipeline:
         if evidence and not support.is_weak(self.settings.retrieval.min_relevance):
             if self.llm is None:
                 result = extractive_draft(evidence)
-            elif self._calculates(turn):
-                result, evidence = yield from self._calculate(turn, evidence, timings)
             else:
-                result = yield from self._generate_and_verify(turn, evidence, timings)
+                try:
+                    if self._calculates(turn):
+                        result, evidence = yield from self._calculate(turn, evidence, timings)
+                    else:
+                        result = yield from self._generate_and_verify(turn, evidence, timings)
+                except (LLMUnavailableError, ModelNotFoundError, ModelCorruptError) as err:
+                    result = model_unavailable_draft(evidence, err)
         timings.setdefault("generate", 0.0)
         timings.setdefault("verify", 0.0)
         started = time.perf_counter()
@@ -382,6 +387,14 @@ def calculation_signals(calculation: Calculation) -> dict[str, float]:
 def _rejected(calculation: Calculation) -> str:
     """How a calculation that did not hold up is listed among the unsupported texts."""
     return f"(calculation {calculation.expression or 'empty'}: {calculation.error or 'no result'})"
+
+
+def model_unavailable_draft(evidence: Sequence[Evidence], err: Exception) -> _Draft:
+    """The extractive answer, marked fallback with why, when the model is down, too slow, missing or corrupt."""
+    reason = " ".join(str(err).split())
+    return extractive_draft(
+        evidence, unsupported=(f"(no model answer: {reason} The best sentence is quoted instead.)",)
+    )
 
 
 def _answers_question(text: str, question: str) -> bool:

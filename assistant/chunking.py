@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 
@@ -11,6 +13,10 @@ from assistant.types import Article, Chunk
 
 TokenCounter = Callable[[str], int]
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_WORD = re.compile(r"\S+")
+MAX_CHARS_PER_TOKEN = 16
+"""A chunk holds at most this many characters per token of budget: a run without spaces (base64, a URL list)
+that the tokenizer reads as a few unknown tokens is still cut into pieces of bounded size."""
 
 
 def paragraph_starts(text: str) -> list[int]:
@@ -67,13 +73,18 @@ def _group_sentences(
     max_tokens: int,
     overlap: int,
 ) -> list[list[tuple[int, int]]]:
+    max_chars = max_tokens * MAX_CHARS_PER_TOKEN
+
+    def fits(start: int, end: int) -> bool:
+        return end - start <= max_chars and count_tokens(text[start:end]) <= max_tokens
+
     groups: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
     for sentence in sentences:
-        if current and count_tokens(text[current[0][0] : sentence[1]]) > max_tokens:
+        if current and not fits(current[0][0], sentence[1]):
             groups.append(current)
             kept = current[-overlap:] if overlap and len(current) > overlap else []
-            current = [s for s in kept if count_tokens(text[s[0] : sentence[1]]) <= max_tokens]
+            current = [s for s in kept if fits(s[0], sentence[1])]
         current.append(sentence)
     if current:
         groups.append(current)
@@ -83,26 +94,74 @@ def _group_sentences(
 def _fit_sentences(
     text: str, sentences: list[tuple[int, int]], count_tokens: TokenCounter, max_tokens: int
 ) -> list[tuple[int, int]]:
-    """Split any sentence longer than the budget at word boundaries."""
+    """Split any sentence longer than the budget at word boundaries (inside a word only when one word is over it)."""
+    max_chars = max_tokens * MAX_CHARS_PER_TOKEN
     fitted: list[tuple[int, int]] = []
     for start, end in sentences:
-        if count_tokens(text[start:end]) <= max_tokens:
+        if end - start <= max_chars and count_tokens(text[start:end]) <= max_tokens:
             fitted.append((start, end))
-            continue
-        piece_start = start
-        last_fit = None
-        for word in re.finditer(r"\S+", text[start:end]):
-            word_end = start + word.end()
-            if count_tokens(text[piece_start:word_end]) <= max_tokens:
-                last_fit = word_end
-                continue
-            cut = last_fit if last_fit is not None else word_end
-            fitted.append((piece_start, cut))
-            piece_start = _skip_space(text, cut, end)
-            last_fit = word_end if count_tokens(text[piece_start:word_end]) <= max_tokens else None
-        if piece_start < end:
-            fitted.append((piece_start, end))
+        else:
+            fitted.extend(_split_long(text, start, end, count_tokens, max_tokens, max_chars))
     return fitted
+
+
+def _split_long(
+    text: str, start: int, end: int, count_tokens: TokenCounter, max_tokens: int, max_chars: int
+) -> list[tuple[int, int]]:
+    """Pieces of ``text[start:end]`` within the budget, each (about) the longest that fits.
+
+    A piece ends at one of the next ``max_tokens`` word ends (a piece of n tokens has at most n words), found
+    by a search that needs a few token counts per piece: a 1 MB line is not counted once per word.
+    """
+    pieces: list[tuple[int, int]] = []
+    position = _skip_space(text, start, end)
+
+    def measure(at: int) -> int:
+        return count_tokens(text[position:at])
+
+    while position < end:
+        limit = min(end, position + max_chars)
+        word_ends = [m.end() for m in itertools.islice(_WORD.finditer(text, position, limit), max_tokens)]
+        first = word_ends[0] if word_ends else limit
+        # Places inside the first word come first, so one is chosen only when that word alone is over the budget.
+        inside = range(position + 1, first, max(1, (first - position) // 256))
+        cut = _last_fitting([*inside, *word_ends], measure, max_tokens) or position + 1
+        pieces.append((position, cut))
+        position = _skip_space(text, cut, end)
+    return pieces
+
+
+def _last_fitting(cuts: list[int], measure: Callable[[int], int], budget: int) -> int | None:
+    """The last of the ascending ``cuts`` whose ``measure`` (growing along them) is within ``budget``.
+
+    The first guess assumes about four characters a token; later guesses extrapolate or interpolate the
+    counts measured so far, every other one bisects. Regular text needs two or three measurements, each of
+    a piece about the size of the answer (measuring the whole window first would cost more than the rest).
+    """
+    if not cuts:
+        return None
+    origin = cuts[0] - 1
+    low, low_value, high, high_value = -1, 0, len(cuts), 0
+    guess = bisect.bisect_right(cuts, origin + 4 * budget) - 1
+    bisecting = False
+    while high - low > 1:
+        index = min(max(guess, low + 1), high - 1)
+        value = measure(cuts[index])
+        if value <= budget:
+            low, low_value = index, value
+        else:
+            high, high_value = index, value
+        floor = cuts[low] if low >= 0 else origin
+        if high == len(cuts):  # no cut over the budget seen yet: extrapolate the growth so far
+            rate = max(low_value, 1) / max(floor - origin, 1)
+            guess = bisect.bisect_right(cuts, floor + (budget - low_value) / rate)
+        elif bisecting:
+            guess = (low + high) // 2
+        else:
+            share = (budget - low_value) / max(high_value - low_value, 1)
+            guess = bisect.bisect_right(cuts, floor + share * (cuts[high] - floor)) - 1
+        bisecting = not bisecting
+    return cuts[low] if low >= 0 else None
 
 
 def _skip_space(text: str, position: int, end: int) -> int:
@@ -112,13 +171,7 @@ def _skip_space(text: str, position: int, end: int) -> int:
 
 
 def _index_at_or_before(starts: list[int], offset: int) -> int:
-    index = 0
-    for i, start in enumerate(starts):
-        if start <= offset:
-            index = i
-        else:
-            break
-    return index
+    return max(0, bisect.bisect_right(starts, offset) - 1)
 
 
 def sentence_at(chunk: Chunk, index: int) -> tuple[int, int, str]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_user_error, one_line
 
 app = typer.Typer(
     name="assistant",
@@ -20,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 F = TypeVar("F", bound=Callable[..., Any])
+BACKENDS = ("llama_cpp", "openai", "extractive")
 
 
 def _one_line_errors(func: F) -> F:
@@ -29,27 +30,38 @@ def _one_line_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except AssistantError as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort):
+            raise
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
+        except Exception as err:  # the engine raises AssistantError; anything else is still one line here
+            typer.echo(f"error: {as_user_error(err)}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def _assistant(backend: str | None = None, data_dir: Path | None = None) -> Any:
-    from assistant.engine import Assistant
-    from assistant.settings import Settings
+    from assistant.engine import Assistant, _default_settings
+    from assistant.errors import SettingsError
 
     overrides: dict[str, Any] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    settings = Settings(**overrides)
+    settings = _default_settings(**overrides)
     if backend:
+        if backend not in BACKENDS:
+            raise SettingsError(f"Unknown backend {backend!r}: use {', '.join(BACKENDS)}.")
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": backend})})
     return Assistant(settings)
+
+
+def _warn_if_no_model(assistant: Any) -> None:
+    """Say once, at start, when the chat model cannot be loaded and answers will quote the articles instead."""
+    problem = assistant.check_llm()
+    if problem:
+        typer.echo(f"warning: {problem} Answering by quoting the articles (status: fallback).", err=True)
 
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Store location (default: settings).")]
@@ -66,6 +78,7 @@ def ingest(
 ) -> None:
     """Add new and changed articles to the store (unchanged ones cost nothing)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
 
     assistant = _assistant(data_dir=data_dir)
@@ -74,13 +87,14 @@ def ingest(
         task = progress.add_task("ingesting", total=None)
 
         def report(done: int, total: int, path: str) -> None:
-            progress.update(task, total=total, completed=done, description=f"ingesting {Path(path).name}")
+            progress.update(task, total=total, completed=done, description=f"ingesting {escape(Path(path).name)}")
 
         result = assistant.ingest(paths or None, rebuild=rebuild, prune=prune, progress=report)
-    for path, reason in result.errors:
-        console.print(f"[yellow]could not read[/] {path}: {reason}", highlight=False)
+    for path, reason in result.errors:  # file names and reasons are data, never rich markup
+        reason = one_line(reason.removeprefix(f"{path}: "))
+        console.print(f"[yellow]{escape(path)}[/]: {escape(reason)}", highlight=False, soft_wrap=True)
     for message in result.messages:
-        console.print(message, highlight=False)
+        console.print(escape(one_line(message, 1000)), highlight=False, soft_wrap=True)
     if result.wrote_nothing and not result.errors:
         typer.echo("Store is up to date: nothing to write.")
     typer.echo(
@@ -101,6 +115,7 @@ def ask(
 ) -> None:
     """Answer one question, then list each source with its quote."""
     assistant = _assistant(backend, data_dir)
+    _warn_if_no_model(assistant)
     if as_json:
         typer.echo(assistant.ask(question, top_k=top_k).to_json(indent=2))
         return
@@ -120,6 +135,7 @@ def ask(
 def chat(backend: Backend = None, data_dir: DataDir = None) -> None:
     """Interactive chat with history (empty line or Ctrl-D quits)."""
     assistant = _assistant(backend, data_dir)
+    _warn_if_no_model(assistant)
     conversation = assistant.conversation()
     typer.echo("Ask about the articles; an empty line quits.")
     while True:
@@ -132,7 +148,7 @@ def chat(backend: Backend = None, data_dir: DataDir = None) -> None:
         try:
             typer.echo(str(conversation.ask(question)))
         except AssistantError as err:
-            typer.echo(f"error: {err}", err=True)
+            typer.echo(f"error: {one_line(str(err))}", err=True)
 
 
 @app.command()

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant.answering import AnswerPipeline, Turn
 from assistant.embedding import Embedder, make_embedder
-from assistant.errors import AssistantError, QuestionError
+from assistant.errors import (
+    AssistantError,
+    LLMUnavailableError,
+    ModelCorruptError,
+    ModelNotFoundError,
+    QuestionError,
+    SettingsError,
+    as_user_error,
+    one_line,
+)
 from assistant.ingest import ProgressCallback, ingest_paths
 from assistant.llm.base import ChatLLM, make_llm
 from assistant.retrieval import HybridRetriever
@@ -18,11 +29,41 @@ from assistant.settings import Settings
 from assistant.store import ChunkStore
 from assistant.types import Answer, Article, IngestReport, StreamEvent
 
+log = logging.getLogger(__name__)
 _UNSET: Any = object()
+F = TypeVar("F", bound=Callable[..., Any])
+FILTER_KEYS = frozenset({"source", "doc_id", "published_from", "published_to"})
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|what about|how about|then|so)\b", re.IGNORECASE)
 _PRONOUNS = frozenset(
     ["it", "its", "they", "them", "their", "there", "that", "those", "this", "these", "he", "she", "his", "her"]
 )
+
+
+def user_errors(method: F) -> F:
+    """Entry-point guard: whatever fails inside reaches the caller as an AssistantError with a one-line message."""
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as err:
+            raise _reported(err) from err
+
+    return guarded  # type: ignore[return-value]
+
+
+def guard_events(events: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+    """The same stream, with any failure while iterating raised as an AssistantError with a one-line message."""
+    try:
+        yield from events
+    except Exception as err:
+        raise _reported(err) from err
+
+
+def _reported(err: Exception) -> AssistantError:
+    if not isinstance(err, AssistantError):
+        log.debug("unexpected failure behind an entry point", exc_info=err)
+    return as_user_error(err)
 
 
 class Assistant:
@@ -36,20 +77,24 @@ class Assistant:
         embedder: Embedder | None = None,
         store: ChunkStore | None = None,
     ) -> None:
-        self.settings = settings or Settings()
+        self.settings = settings or _default_settings()
         self._llm = llm
         self._embedder = embedder
         self._store = store
         self._retriever: HybridRetriever | None = None
         self._build_lock = threading.Lock()
+        self._llm_checked = False
+        self.llm_problem: str | None = None
+        """Why the chat model could not be loaded (answers then quote the articles), or None."""
 
     @classmethod
     def open(cls, data_dir: str | Path, **overrides: Any) -> Assistant:
         """An assistant on the store in ``data_dir``."""
-        return cls(Settings(data_dir=Path(data_dir), **overrides))
+        return cls(_default_settings(data_dir=Path(data_dir), **overrides))
 
     # -- parts, built lazily ------------------------------------------------------------------
     @property
+    @user_errors
     def embedder(self) -> Embedder:
         """The embedder (real one built on first use)."""
         with self._build_lock:
@@ -58,6 +103,7 @@ class Assistant:
             return self._embedder
 
     @property
+    @user_errors
     def store(self) -> ChunkStore:
         """The Chroma store (opened on first use)."""
         embedder = self.embedder
@@ -67,6 +113,7 @@ class Assistant:
             return self._store
 
     @property
+    @user_errors
     def llm(self) -> ChatLLM | None:
         """The chat model, or None for the extractive backend."""
         with self._build_lock:
@@ -74,13 +121,39 @@ class Assistant:
                 self._llm = make_llm(self.settings)
             return self._llm
 
+    @user_errors
+    def check_llm(self) -> str | None:
+        """Load the chat model now; when it is missing or corrupt, say why and answer by quoting from then on."""
+        with self._build_lock:
+            if self._llm_checked:
+                return self.llm_problem
+            self._llm_checked = True
+        try:
+            llm = self.llm
+            if llm is not None:
+                llm.count_tokens("ready")  # llama.cpp loads (and hash-checks) its file here; a server is not called
+        except (ModelNotFoundError, ModelCorruptError, LLMUnavailableError) as err:
+            from assistant.llm.unavailable import UnavailableLLM
+
+            problem = one_line(str(err), 500)
+            with self._build_lock:
+                self._llm = UnavailableLLM(self.settings.llm.model, problem)  # type: ignore[assignment]
+                self.llm_problem = problem
+        return self.llm_problem
+
     def _pipeline(self) -> AnswerPipeline:
         store = self.store
+        self.check_llm()
         if self._retriever is None:
-            self._retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
-        return AnswerPipeline(self.settings, self._retriever, self.embedder, self.llm)
+            from assistant.injection import InstructionFilter
+
+            # Chunks holding text written to a language model ("ignore previous instructions") are never evidence.
+            retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
+            self._retriever = InstructionFilter(retriever)  # type: ignore[assignment]
+        return AnswerPipeline(self.settings, self._retriever, self.embedder, self.llm)  # type: ignore[arg-type]
 
     # -- ingest ------------------------------------------------------------------------------
+    @user_errors
     def ingest(
         self,
         paths: Sequence[str | Path] | None = None,
@@ -102,10 +175,12 @@ class Assistant:
         )
 
     # -- questions ---------------------------------------------------------------------------
+    @user_errors
     def ask(self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
         """A short answer whose every claim cites the sentence it came from, or an abstention."""
         return _final(self.stream(question, top_k=top_k, filters=filters))
 
+    @user_errors
     def stream(
         self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None
     ) -> Iterator[StreamEvent]:
@@ -116,6 +191,7 @@ class Assistant:
         """A multi-turn chat whose citation numbers stay stable across turns."""
         return Conversation(self)
 
+    @user_errors
     def chat(
         self, messages: Sequence[dict[str, str]], *, top_k: int | None = None, filters: dict[str, Any] | None = None
     ) -> Answer:
@@ -128,10 +204,12 @@ class Assistant:
         return conversation.ask(users[-1], top_k=top_k, filters=filters)
 
     # -- inspection --------------------------------------------------------------------------
+    @user_errors
     def get_article(self, doc_id: str) -> Article | None:
         """The stored article (full text), for showing a cited sentence in place."""
         return self.store.get_article(doc_id)
 
+    @user_errors
     def stats(self) -> dict[str, Any]:
         """What is stored and what answers."""
         store = self.store
@@ -152,8 +230,13 @@ class Assistant:
         if self._llm is not _UNSET:
             backend = "extractive" if self._llm is None else "custom"
         model = "" if backend == "extractive" else str(getattr(self._llm, "name", "") or self.settings.llm.model)
-        return {"backend": backend, "model": model, "embedder": self.settings.embedding.model_name}
+        described = {"backend": backend, "model": model, "embedder": self.settings.embedding.model_name}
+        if self.llm_problem:
+            backend = self.settings.llm.backend
+            described |= {"backend": backend, "problem": self.llm_problem}
+        return described
 
+    @user_errors
     def as_query_engine(self) -> Any:
         """A llama-index QueryEngine whose Response carries the cited sentences as source nodes."""
         from assistant.query_engine import make_query_engine
@@ -169,15 +252,18 @@ class Conversation:
         self.questions: list[str] = []
         self.numbering: dict[tuple[str, int], int] = {}
 
+    @user_errors
     def ask(self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
         """Answer one turn."""
         return _final(self.stream(question, top_k=top_k, filters=filters))
 
+    @user_errors
     def stream(
         self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None
     ) -> Iterator[StreamEvent]:
         """Stream one turn (validation errors are raised before anything is yielded)."""
         question = validate_question(question, self.assistant.settings.max_question_chars)
+        filters = validate_filters(filters)
         previous = self.questions[-1] if self.questions and is_follow_up(question) else None
         turn = Turn(
             question=question,
@@ -188,7 +274,7 @@ class Conversation:
         )
         pipeline = self.assistant._pipeline()
         self.questions.append(question)
-        return pipeline.run(turn, self.numbering)
+        return guard_events(pipeline.run(turn, self.numbering))
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -203,6 +289,33 @@ def validate_question(question: str, max_chars: int) -> str:
             f"The question is {len(cleaned)} characters long; the limit is {max_chars}. Ask something shorter."
         )
     return cleaned
+
+
+def validate_filters(filters: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The filters, or QuestionError naming an unknown one or a value that is not text."""
+    if not filters:
+        return None
+    if not isinstance(filters, dict):
+        raise QuestionError("Filters must be a mapping such as {'published_from': '2024-01-01'}.")
+    unknown = sorted(set(filters) - FILTER_KEYS)
+    if unknown:
+        raise QuestionError(f"Unknown filter(s) {', '.join(map(repr, unknown))}; use {', '.join(sorted(FILTER_KEYS))}.")
+    for key, value in filters.items():
+        if value is not None and not isinstance(value, str | int):
+            raise QuestionError(f"The filter {key!r} must be text, not {type(value).__name__}.")
+    return dict(filters)
+
+
+def _default_settings(**values: Any) -> Settings:
+    """Settings from arguments, environment and assistant.toml; a bad value is a SettingsError naming it."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise SettingsError(f"Invalid setting {where}: {first['msg']} (got {first.get('input')!r}).") from None
 
 
 def is_follow_up(question: str) -> bool:

@@ -45,3 +45,49 @@ class ModelCorruptError(AssistantError):
 
 class LLMUnavailableError(AssistantError):
     """The language model server is down or answered with an error."""
+
+
+class SettingsError(AssistantError):
+    """A setting (argument, ASSISTANT_* variable or assistant.toml) has an invalid value."""
+
+
+class UnexpectedError(AssistantError):
+    """A fault that is not a user error (a bug or a library failure); the message names it, the log has the trace."""
+
+
+def one_line(message: str, limit: int = 300) -> str:
+    """``message`` on one line, cut to ``limit`` characters."""
+    flat = " ".join(str(message).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def as_user_error(err: BaseException) -> AssistantError:
+    """A user error with a one-line message: ``err`` itself when it is one, else an UnexpectedError naming it."""
+    if isinstance(err, AssistantError):
+        message = str(err)
+        if "\n" not in message and "\r" not in message:
+            return err
+        try:
+            return type(err)(one_line(message, 1000))
+        except TypeError:  # a subclass with another constructor
+            return UnexpectedError(one_line(message, 1000))
+    if isinstance(err, MemoryError):
+        return UnexpectedError("The assistant ran out of memory; close other programs or ingest smaller files.")
+    module = type(err).__module__.split(".")[0]
+    what = _COMPONENTS.get(module, "The assistant")
+    detail = one_line(str(err), 200)
+    return UnexpectedError(
+        f"{what} failed unexpectedly ({type(err).__name__}{': ' + detail if detail else ''}); "
+        "try again, and report it if it keeps happening."
+    )
+
+
+_COMPONENTS = {
+    "chromadb": "The store (Chroma)",
+    "sqlite3": "The store (SQLite)",
+    "llama_cpp": "The local language model",
+    "httpx": "The connection to the language model server",
+    "torch": "The embedder",
+    "sentence_transformers": "The embedder",
+    "tokenizers": "The embedder",
+}

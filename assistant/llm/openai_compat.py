@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 
 from assistant.errors import LLMUnavailableError
 from assistant.llm.base import YES_NO_WORDS, ChatMessage, Trace, yes_share
 from assistant.settings import LLMSettings
+
+CONNECT_TIMEOUT_S = 5.0
+"""Longest wait for a connection: a server that is down is known at once, not after the whole timeout."""
 
 
 class OpenAICompatLLM:
@@ -111,21 +115,40 @@ class OpenAICompatLLM:
             if top_logprobs:
                 body["top_logprobs"] = top_logprobs
         url = f"{self.base_url}/chat/completions"
+        # A dead server fails at connect within a few seconds; a slow one may not exceed timeout_s in total,
+        # even while it trickles bytes (httpx's own timeouts apply to each read, not to the whole reply).
+        timeout = httpx.Timeout(self._timeout, connect=min(CONNECT_TIMEOUT_S, self._timeout))
+        deadline = time.monotonic() + self._timeout
         try:
-            with httpx.stream("POST", url, json=body, headers=headers, timeout=self._timeout) as response:
+            with httpx.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise LLMUnavailableError(
-                        f"The LLM server at {self.base_url} answered {response.status_code}: {response.text[:200]}"
+                        f"The LLM server at {self.base_url} answered {response.status_code}: "
+                        f"{' '.join(response.text[:200].split())}"
                     )
                 for line in response.iter_lines():
+                    if time.monotonic() > deadline:
+                        raise LLMUnavailableError(
+                            f"The LLM server at {self.base_url} did not finish within {self._timeout:g} s."
+                        )
                     if not line.startswith("data:"):
                         continue
                     payload = line[5:].strip()
                     if payload == "[DONE]":
                         break
-                    choices = json.loads(payload).get("choices") or [{}]
-                    yield choices[0]
+                    try:
+                        choice = (json.loads(payload).get("choices") or [{}])[0]
+                        (choice.get("delta") or {}).get("content")
+                    except (ValueError, AttributeError, IndexError, TypeError) as err:
+                        raise LLMUnavailableError(
+                            f"The LLM server at {self.base_url} sent a malformed event: {payload[:100]!r}"
+                        ) from err
+                    yield choice
+        except httpx.TimeoutException as err:
+            raise LLMUnavailableError(
+                f"The LLM server at {self.base_url} did not answer within {self._timeout:g} s ({type(err).__name__})."
+            ) from err
         except httpx.HTTPError as err:
             raise LLMUnavailableError(
                 f"Cannot reach the LLM server at {self.base_url} ({type(err).__name__}); is it running?"
