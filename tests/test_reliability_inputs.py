@@ -159,7 +159,7 @@ def test_pdf_reader_child_is_bounded_in_time_and_memory() -> None:
 
 
 HOSTILE_INGEST = """
-import json, resource, sys, time
+import json, re, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {repo!r})
 from tests.conftest import FakeEmbedder
@@ -175,7 +175,8 @@ answer = assistant.ask("How many steel cables did engineers replace on the harbo
 print(json.dumps({{
     "added": report.added, "errors": report.errors, "seconds": seconds, "answer": answer.text,
     "documents": assistant.stats()["documents"],
-    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent (pytest) across fork and exec.
+    "rss_mb": int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024,
     "child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }}))
 """
