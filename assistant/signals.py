@@ -80,11 +80,20 @@ def compute_signals(
         signals["lp_first"] = logprobs[0]
     if facts.abstain_logprob is not None:
         signals["abstain_first"] = math.exp(facts.abstain_logprob)
+        signals["abstain_log"] = abstain_log(signals["abstain_first"])
     if facts.yes_probability is not None:
         signals["check_yes"] = facts.yes_probability
     if facts.follow_up_yes_probability is not None:
         signals["follow_up_yes"] = facts.follow_up_yes_probability
     return {k: round(float(v), 5) for k, v in signals.items()}
+
+
+ABSTAIN_LOG_FLOOR = math.log(1e-5)
+
+
+def abstain_log(abstain_first: float) -> float:
+    """Log of P(the model's first word is "NOT"), floored where five rounded decimals stop telling values apart."""
+    return max(math.log(max(abstain_first, 1e-12)), ABSTAIN_LOG_FLOOR)
 
 
 QUESTION_TYPES = ("who", "what", "which", "when", "where", "why", "how", "yesno")

@@ -42,7 +42,7 @@ def numbers(text: str) -> set[str]:
 )
 def test_seed_facts_are_answered_with_a_citation_to_the_right_sentence(real_assistant, question, expected) -> None:
     answer = real_assistant.ask(question)
-    assert answer.status in {"verified", "partial", "fallback"}, answer
+    assert answer.status in {"verified", "unconfirmed", "fallback"}, answer
     assert any(e.lower() in answer.text.lower() for e in expected), answer.text
     assert answer.citations, answer
     assert any(any(e.lower() in c.quote.lower() for e in expected) for c in answer.citations)

@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.calibration import Calibrator, Example, calibration_file_name, fit_calibrator, summarize
 from assistant.errors import AssistantError
-from assistant.signals import QUESTION_TYPES
+from assistant.signals import QUESTION_TYPES, abstain_log
 
 # Signals the calibrator may use; a backend that lacks one (no log-probabilities, no yes/no check) gets its mean.
 FEATURES = (
@@ -33,7 +33,13 @@ FEATURES = (
     "lp_min",
     "lp_first",
     "abstain_first",
+    "abstain_log",
     "check_yes",
+    "calculated",
+    "calc_operands",
+    "calc_found_share",
+    "calc_supported_share",
+    "calc_check_yes",
     *(f"q_{name}" for name in QUESTION_TYPES),
     "q_choice",
     "q_compute",
@@ -55,9 +61,12 @@ def examples_from_results(results: dict[str, Any]) -> list[Example]:
     for case in results.get("cases", []):
         if case.get("status") == "abstained" or case.get("error") or not case.get("signals"):
             continue
+        signals = dict(case["signals"])
+        if "abstain_first" in signals and "abstain_log" not in signals:  # results written before abstain_log
+            signals["abstain_log"] = abstain_log(signals["abstain_first"])
         examples.append(
             Example(
-                signals=case["signals"],
+                signals=signals,
                 correct=bool(case["correct"]),
                 answerable=case.get("kind") != "unanswerable",
                 group=str(results.get("suite", "")),
