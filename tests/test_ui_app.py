@@ -573,3 +573,113 @@ def test_real_engine_without_a_store_says_how_to_build_one(tmp_path: Path) -> No
         assert "ingest" in last_message_text(history).lower()
     finally:
         app.close()
+
+
+# -- upload under load (issue 11, case 8) ----------------------------------------------------------------------
+
+
+def echo_first_source(prompt: str) -> str:
+    """A scripted model: the first numbered source, cited."""
+    first = re.search(r"^\[1\] (.+)$", prompt, re.MULTILINE)
+    return f"{first.group(1)} [1]" if first else "NOT IN SOURCES"
+
+
+def upload_files(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(count):
+        path = folder / f"council-{n}.md"
+        path.write_text(f"# Council {n}\n\nThe council of Brackwater{n} approved {n * 3 + 7} new park benches.\n")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def engine_app(tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, RunningApp]]:
+    """The real engine (fake embedder, scripted model) with article records written slowly: each new article stays
+    half-written (chunks stored, record not) for half a second."""
+    from assistant.engine import Assistant
+    from tests.conftest import FakeEmbedder, FakeLLM
+    from tests.test_passage_guard import slow_record_writes
+
+    settings = Settings(data_dir=tmp_path / "data", chroma_url=None)
+    assistant = Assistant(settings, llm=FakeLLM(echo_first_source), embedder=FakeEmbedder())  # type: ignore[arg-type]
+    assistant.ingest([tiny_corpus])
+    slow_record_writes(monkeypatch, threading.Event(), seconds=0.5)
+    app = RunningApp(assistant, settings)
+    yield assistant, app
+    app.close()
+
+
+def ask_while(
+    url: str, assistant: Any, users: int, busy: threading.Event, files: int
+) -> tuple[list[list[str]], list[str], list[str]]:
+    """``users`` clients ask (about the base articles and the ones being uploaded) until ``busy`` clears; returns
+    each user's answers, errors, and citations of articles that were not completely stored when answered."""
+    answers: list[list[str]] = [[] for _ in range(users)]
+    errors: list[str] = []
+    half_written: list[str] = []
+    questions = ["How many schools did the storm close?", "How many steel cables were replaced?"] + [
+        f"How many new park benches did the council of Brackwater{n} approve?" for n in range(files)
+    ]
+
+    def user(i: int) -> None:
+        client = make_client(url)
+        turn = 0
+        while busy.is_set() or turn < 2:
+            question = questions[(i + turn * users) % len(questions)]
+            try:
+                if turn % 2:
+                    _, history, bar, _ = client.predict(question, [], 5, "", "", api_name="/chat")
+                    answers[i].append(last_message_text(history))
+                    if "ui-error" in bar:
+                        errors.append(bar)
+                else:
+                    result = client.predict(question, api_name="/ask")
+                    answers[i].append(result["text"])
+                    for citation in result["citations"]:
+                        article = assistant.get_article(citation["doc_id"])
+                        if article is None or article.text[citation["start"] : citation["end"]] != citation["quote"]:
+                            half_written.append(f"{question} -> {citation['quote']}")
+            except Exception as err:  # every failure is a finding, not a crash of the test thread
+                errors.append(f"{type(err).__name__}: {err}")
+            turn += 1
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    return answers, errors, half_written
+
+
+@pytest.mark.timeout(900)
+def test_upload_while_ten_users_ask_completes_and_no_answer_cites_a_half_written_article(
+    engine_app: tuple[Any, RunningApp], tmp_path: Path
+) -> None:
+    import gradio as gr
+
+    assistant, app = engine_app
+    files = upload_files(tmp_path / "uploads", 8)
+    upload = {f.name: f.fn for f in app.demo.fns.values()}["ingest_files"]
+    busy = threading.Event()
+    busy.set()
+    outcome: dict[str, str] = {}
+
+    def uploader() -> None:
+        time.sleep(1)  # the users are asking already
+        try:
+            outcome["result"], outcome["stats"] = upload([str(p) for p in files], gr.Progress())
+        finally:
+            busy.clear()
+
+    thread = threading.Thread(target=uploader)
+    thread.start()
+    answers, errors, half_written = ask_while(app.url, assistant, users=10, busy=busy, files=len(files))
+    thread.join()
+    assert "Added 8" in outcome["result"], outcome
+    assert errors == []
+    assert all(len(a) >= 2 for a in answers), [len(a) for a in answers]
+    assert half_written == []
+    after = assistant.ask("How many new park benches did the council of Brackwater5 approve?")
+    assert "22 new park benches" in after.text
