@@ -38,10 +38,10 @@ lint: install
 	$(BIN)/mypy assistant
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not integration" -q
+	$(BIN)/python -m pytest -m "not integration and not scale" -q
 
 test-integration: install browser
-	$(BIN)/python -m pytest -m integration -q
+	$(BIN)/python -m pytest -m "integration or scale" -q
 
 eval: install
 	$(BIN)/assistant eval eval/seed.yaml --output eval/out

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.calculation import Calculation
+from assistant.calculation_step import CalculationStep, route
+from assistant.calibration import Calibrator, load_calibrator
 from assistant.embedding import Embedder
 from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
 from assistant.evidence import select_evidence
@@ -15,18 +19,30 @@ from assistant.grounding import (
     answers_kind,
     counts_what_was_asked,
     names_the_kind_asked,
+    picks_an_option,
     recite,
     verify_answer,
 )
-from assistant.llm.base import ChatLLM, complete
-from assistant.prompting import ABSTAIN_TEXT, build_messages, fit_evidence, is_abstention, tidy_answer
+from assistant.llm.base import ChatLLM, ChatMessage, Trace
+from assistant.prompting import (
+    ABSTAIN_FIRST_WORD,
+    ABSTAIN_TEXT,
+    build_check_messages,
+    build_follow_up_check,
+    build_messages,
+    fit_evidence,
+    is_abstention,
+    tidy_answer,
+)
 from assistant.question import expected_answer_kind, is_choice_question
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
+from assistant.signals import DraftFacts, cited_numbers, compute_signals
 from assistant.text import terms
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_UNLOADED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,7 @@ class AnswerPipeline:
         self.retriever = retriever
         self.embedder = embedder
         self.llm = llm
+        self._calibrator: Calibrator | Any | None = _UNLOADED
 
     @property
     def backend(self) -> str:
@@ -66,23 +83,29 @@ class AnswerPipeline:
             turn.retrieval_query,
             passages,
             self.embedder,
-            limit=self.settings.retrieval.evidence_sentences,
+            limit=self._evidence_limit(turn),
             question_vector=query_vector,
         )
         timings["retrieve"] = time.perf_counter() - began
-        result = _Draft(status="abstained", text=ABSTAIN_TEXT)
+        result = _Draft(form="none", text=ABSTAIN_TEXT)
         if evidence and not support.is_weak(self.settings.retrieval.min_relevance):
             if self.llm is None:
                 result = extractive_draft(evidence)
             else:
                 try:
-                    result = yield from self._generate_and_verify(turn, evidence, timings)
+                    if self._calculates(turn):
+                        result, evidence = yield from self._calculate(turn, evidence, timings)
+                    else:
+                        result = yield from self._generate_and_verify(turn, evidence, timings)
                 except (LLMUnavailableError, ModelNotFoundError, ModelCorruptError) as err:
                     result = model_unavailable_draft(evidence, err)
         timings.setdefault("generate", 0.0)
         timings.setdefault("verify", 0.0)
+        started = time.perf_counter()
+        judged = self._judge(turn.question, result, evidence, passages)
+        timings["check"] = time.perf_counter() - started
         timings["total"] = time.perf_counter() - began
-        yield StreamEvent(answer=self._assemble(turn.question, result, evidence, passages, numbering, timings))
+        yield StreamEvent(answer=self._assemble(turn.question, judged, evidence, passages, numbering, timings))
 
     def _generate_and_verify(
         self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
@@ -95,29 +118,91 @@ class AnswerPipeline:
             return extractive_draft(original, unsupported=("(the prompt did not fit the model's context window)",))
         started = time.perf_counter()
         pieces: list[str] = []
-        for delta in self.llm.stream(
-            build_messages(turn.question, evidence, previous_question=turn.previous_question), max_tokens=max_tokens
-        ):
+        messages = build_messages(turn.question, evidence, previous_question=turn.previous_question)
+        trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
+        for delta in self.llm.stream(messages, max_tokens=max_tokens, trace=trace):
             pieces.append(delta)
             yield StreamEvent(delta=delta)
         timings["generate"] = time.perf_counter() - started
         checked = time.perf_counter()
-        draft = self._check("".join(pieces), evidence, turn.question)
+        raw = "".join(pieces)
+        draft = self._check(raw, evidence, turn.question)
         timings["verify"] = time.perf_counter() - checked
         if draft is None:
             started = time.perf_counter()
-            retry = complete(
-                self.llm,
-                build_messages(turn.question, evidence, previous_question=turn.previous_question, strict=True),
-                max_tokens=max_tokens,
-            )
+            messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, strict=True)
+            trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
+            retry = "".join(self.llm.stream(messages, max_tokens=max_tokens, trace=trace))
             timings["generate"] += time.perf_counter() - started
             checked = time.perf_counter()
-            draft = self._check(retry, evidence, turn.question) or self._fallback(
-                turn.question, evidence, (tidy_answer("".join(pieces)), tidy_answer(retry))
-            )
+            draft = self._check(retry, evidence, turn.question)
+            if draft is not None:
+                draft = dataclasses.replace(draft, retried=True)
+            else:
+                draft = self._fallback(turn.question, evidence, (tidy_answer(raw), tidy_answer(retry)))
+            raw = retry
             timings["verify"] += time.perf_counter() - checked
-        return draft
+        return dataclasses.replace(
+            draft,
+            logprobs=tuple(trace.token_logprobs),
+            abstain_logprob=trace.first_token_logprobs.get(ABSTAIN_FIRST_WORD),
+            answer_messages=tuple(messages),
+            raw=raw,
+        )
+
+    # -- calculation: questions that ask for arithmetic (the model writes it, the engine computes it) -------------
+    def _calculates(self, turn: Turn) -> bool:
+        """True when the question asks for a computation and a model is there to write it."""
+        return self.llm is not None and self.settings.calculation.enabled and route(turn.question) is not None
+
+    def _evidence_limit(self, turn: Turn) -> int:
+        """Sentences to select: more for a calculation, whose operands may sit in sentences far apart."""
+        limit = self.settings.retrieval.evidence_sentences
+        return max(limit, self.settings.calculation.evidence_sentences) if self._calculates(turn) else limit
+
+    def _calculate(
+        self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
+    ) -> Generator[StreamEvent, None, tuple[_Draft, list[Evidence]]]:
+        """A computed answer with its working; when no calculation holds up, today's path on today's evidence."""
+        assert self.llm is not None
+        routed = route(turn.question, evidence)
+        written = None
+        if routed is not None:
+            written = CalculationStep(self.settings.calculation, self.llm).write(turn.question, evidence, routed)
+            timings["generate"] = written.seconds
+        if written is None or not written.calculation.ok:
+            evidence = evidence[: self.settings.retrieval.evidence_sentences]
+            draft = yield from self._generate_and_verify(turn, evidence, timings)
+            if written is not None:
+                timings["generate"] += written.seconds
+                draft = dataclasses.replace(draft, unsupported=(*draft.unsupported, _rejected(written.calculation)))
+            return draft, evidence
+        text = written.calculation.render()
+        yield StreamEvent(delta=text)
+        draft = _Draft(
+            form="calculation",
+            text=text,
+            logprobs=written.token_logprobs,
+            answer_messages=written.messages,
+            raw=written.raw,
+            calculation=written.calculation,
+        )
+        return draft, evidence
+
+    def _calculation_signals(
+        self, question: str, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+    ) -> dict[str, float]:
+        """Signals of a computed answer: the usual ones, what its operands are and whether each is in its sentence,
+        and the model's check of the calculation in a second role."""
+        assert draft.calculation is not None and self.llm is not None
+        calculation = draft.calculation
+        facts = DraftFacts(text=draft.text, form=draft.form, token_logprobs=draft.logprobs)
+        signals = compute_signals(question, facts, evidence, passages) | calculation_signals(calculation)
+        if self.settings.calculation.check:
+            yes = CalculationStep(self.settings.calculation, self.llm).check(question, calculation, evidence)
+            if yes is not None:
+                signals["calc_check_yes"] = round(yes, 5)
+        return signals
 
     def _check(self, raw: str, evidence: Sequence[Evidence], question: str) -> _Draft | None:
         """A verified or partly verified draft, an abstention, or None when nothing survives."""
@@ -126,17 +211,17 @@ class AnswerPipeline:
             best = evidence[0]
             if best.coverage >= self.settings.retrieval.quote_min_coverage:
                 return extractive_draft(evidence, unsupported=(text,))
-            return _Draft(status="abstained", text=ABSTAIN_TEXT)
+            return _Draft(form="none", text=ABSTAIN_TEXT)
         sources = {e.number: e.quote for e in evidence}
         if not _has_content(text) or _echoes(text, question) or not _answers_question(text, question):
             return None
         text = recite(text, sources)
         verification = verify_answer(text, sources)
         if verification.ok and _MARKER.search(text):
-            return _Draft(status="verified", text=text)
+            return _Draft(form="answer", text=text)
         kept = verification.supported_text.strip()
         if kept and _MARKER.search(kept) and _has_content(kept):
-            return _Draft(status="partial", text=kept, unsupported=tuple(verification.unsupported))
+            return _Draft(form="partial", text=kept, unsupported=tuple(verification.unsupported))
         return None
 
     def _fallback(self, question: str, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
@@ -149,17 +234,79 @@ class AnswerPipeline:
             and answers_kind(best.quote, expected_answer_kind(question))
         ):
             return extractive_draft(evidence, unsupported=rejected)
-        return _Draft(status="abstained", text=ABSTAIN_TEXT, unsupported=rejected)
+        return _Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected)
+
+    # -- trust ---------------------------------------------------------------------------------------------------
+    @property
+    def calibrator(self) -> Calibrator | None:
+        """The calibrator for this model (the configured file, else the shipped one), or None."""
+        if self._calibrator is _UNLOADED:
+            model = self.llm.name if self.llm is not None else "extractive"
+            self._calibrator = load_calibrator(model, self.settings.trust.calibration_file)
+        return self._calibrator
+
+    def _judge(
+        self, question: str, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+    ) -> _Judged:
+        """Signals, confidence and status of a draft: verified only when the calibrated confidence is high."""
+        if draft.form == "none":
+            return _Judged(draft, "abstained", None, {})
+        if draft.calculation is not None:
+            signals = self._calculation_signals(question, draft, evidence, passages)
+        else:
+            facts = DraftFacts(
+                text=draft.text,
+                form=draft.form,
+                token_logprobs=draft.logprobs,
+                abstain_logprob=draft.abstain_logprob,
+                retried=draft.retried,
+                yes_probability=self._ask_check(draft, evidence),
+                follow_up_yes_probability=self._ask_follow_up_check(draft),
+            )
+            signals = compute_signals(question, facts, evidence, passages)
+        calibrator = self.calibrator if self.settings.trust.calibrated else None
+        if calibrator is None:
+            return _Judged(draft, "fallback" if draft.form == "quote" else "unconfirmed", None, signals)
+        confidence = calibrator.probability(signals)
+        if confidence < calibrator.abstain_below:
+            dropped = _Draft(form="none", text=ABSTAIN_TEXT, unsupported=(*draft.unsupported, draft.text))
+            return _Judged(dropped, "abstained", confidence, signals)
+        if draft.form == "quote":
+            return _Judged(draft, "fallback", confidence, signals)
+        # Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not
+        # checked, so neither is ever shown as verified.
+        checked = draft.form == "answer" or (draft.calculation is not None and draft.calculation.all_supported)
+        confident = confidence >= calibrator.verified_at and checked
+        status: AnswerStatus = "verified" if confident else "unconfirmed"
+        return _Judged(draft, status, confidence, signals)
+
+    def _ask_check(self, draft: _Draft, evidence: Sequence[Evidence]) -> float | None:
+        """The model in a second role: P(yes) that the cited sentences give this answer to the question."""
+        if self.llm is None or not self.settings.trust.check or not draft.answer_messages or draft.form == "quote":
+            return None
+        numbers = {e.number for e in evidence}
+        cited = [n for n in cited_numbers(draft.text) if n in numbers]
+        if not cited:
+            return None
+        answer = " ".join(_MARKER.sub(" ", draft.text).split())
+        messages = build_check_messages(list(draft.answer_messages), draft.raw, answer, cited)
+        return self.llm.yes_probability(messages)
+
+    def _ask_follow_up_check(self, draft: _Draft) -> float | None:
+        if self.llm is None or not self.settings.trust.follow_up_check or draft.form == "quote":
+            return None
+        return self.llm.yes_probability(build_follow_up_check(list(draft.answer_messages), draft.raw))
 
     def _assemble(
         self,
         question: str,
-        draft: _Draft,
+        judged: _Judged,
         evidence: Sequence[Evidence],
         passages: Sequence[Passage],
         numbering: MutableMapping[tuple[str, int], int],
         timings: dict[str, float],
     ) -> Answer:
+        draft = judged.draft
         by_number = {e.number: e for e in evidence}
         local_to_display: dict[int, int] = {}
         for match in _MARKER.finditer(draft.text):
@@ -182,7 +329,9 @@ class AnswerPipeline:
             question=question,
             text=text,
             citations=citations,
-            status=draft.status,
+            status=judged.status,
+            confidence=None if judged.confidence is None else round(judged.confidence, 4),
+            signals=judged.signals,
             unsupported=draft.unsupported,
             passages=tuple(_retrieved(p) for p in passages),
             timings={k: round(v, 4) for k, v in timings.items()},
@@ -192,16 +341,52 @@ class AnswerPipeline:
 
 @dataclass(frozen=True)
 class _Draft:
-    status: AnswerStatus
+    """An answer before its status is decided."""
+
+    form: str
+    """'answer' (every claim checked), 'partial' (unsupported claims removed), 'quote', 'calculation' (computed by
+    the engine from cited operands) or 'none' (abstain)."""
     text: str
     unsupported: tuple[str, ...] = ()
+    retried: bool = False
+    logprobs: tuple[float, ...] = ()
+    abstain_logprob: float | None = None
+    """Log-probability that the model's reply began its abstention (the first word of NOT IN SOURCES)."""
+    answer_messages: tuple[ChatMessage, ...] = ()
+    raw: str = ""
+    calculation: Calculation | None = None
+
+
+@dataclass(frozen=True)
+class _Judged:
+    draft: _Draft
+    status: AnswerStatus
+    confidence: float | None
+    signals: dict[str, float]
 
 
 def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] = ()) -> _Draft:
     """The best supporting sentence, quoted and cited."""
     best = evidence[0]
-    status: AnswerStatus = "fallback" if unsupported else "verified"
-    return _Draft(status=status, text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
+    return _Draft(form="quote", text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
+
+
+def calculation_signals(calculation: Calculation) -> dict[str, float]:
+    """What the trust layer reads about a computed answer: its operation, operands and whether each was found."""
+    operands = calculation.operands
+    return {
+        "calculated": 1.0,
+        f"calc_{calculation.kind}": 1.0,
+        "calc_operands": float(len(operands)),
+        "calc_found_share": sum(o.found for o in operands) / max(1, len(operands)),
+        "calc_supported_share": sum(o.supported for o in operands) / max(1, len(operands)),
+        "calc_citations": float(len(calculation.citations)),
+    }
+
+
+def _rejected(calculation: Calculation) -> str:
+    """How a calculation that did not hold up is listed among the unsupported texts."""
+    return f"(calculation {calculation.expression or 'empty'}: {calculation.error or 'no result'})"
 
 
 def model_unavailable_draft(evidence: Sequence[Evidence], err: Exception) -> _Draft:
@@ -219,6 +404,7 @@ def _answers_question(text: str, question: str) -> bool:
         answers_kind(text, expected_answer_kind(question))
         and counts_what_was_asked(text, question)
         and names_the_kind_asked(text, question)
+        and picks_an_option(text, question)
     )
 
 

@@ -125,7 +125,9 @@ def ask(
             answer = event.answer
     assert answer is not None
     typer.echo(str(answer))
-    typer.echo(f"\n[{answer.status}] {answer.timings.get('total', 0):.1f} s, {answer.backend}", err=True)
+    confidence = "" if answer.confidence is None else f", {answer.confidence:.0%} likely right"
+    typer.echo(f"\n[{answer.status}{confidence}] {answer.status_meaning}", err=True)
+    typer.echo(f"{answer.timings.get('total', 0):.1f} s, {answer.backend}", err=True)
 
 
 @app.command()

@@ -137,7 +137,7 @@ class Assistant:
 
             problem = one_line(str(err), 500)
             with self._build_lock:
-                self._llm = UnavailableLLM(self.settings.llm.model, problem)
+                self._llm = UnavailableLLM(self.settings.llm.model, problem)  # type: ignore[assignment]
                 self.llm_problem = problem
         return self.llm_problem
 

@@ -27,6 +27,10 @@ class StoreUnavailableError(AssistantError):
     """The Chroma server cannot be reached."""
 
 
+class StoreError(AssistantError):
+    """The store failed on a call (a Chroma or lexical-index error); the message is one line."""
+
+
 class QuestionError(AssistantError):
     """The question is empty or too long."""
 

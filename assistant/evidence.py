@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.embedding import Embedder
 from assistant.question import ALIASES, key_terms
 from assistant.text import terms
-from assistant.types import Evidence, Passage
+from assistant.types import Chunk, Evidence, Passage
+from assistant.vectors import unpack_int8
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,16 @@ def _term_present(term: str, text_terms: set[str], text: str) -> bool:
     )
 
 
+def _sentence_vectors(chunk: Chunk) -> Any:
+    """The chunk's stored sentence vectors as rows, or None when it has none (or they do not fit its spans)."""
+    if not chunk.sentence_vectors:
+        return None
+    rows = unpack_int8(chunk.sentence_vectors)
+    if len(rows) != len(chunk.sentence_spans):
+        return None
+    return [list(map(float, row)) for row in rows]
+
+
 def select_evidence(
     question: str,
     passages: Sequence[Passage],
@@ -46,23 +58,30 @@ def select_evidence(
 ) -> tuple[list[Evidence], Support]:
     """The ``limit`` most relevant distinct sentences, numbered [1].. in order of relevance."""
     candidates: list[tuple[int, int, str, Passage]] = []
+    stored: list[Any] = []
     seen: set[str] = set()
     for passage in passages:
         chunk = passage.chunk
-        for rel_start, rel_end in chunk.sentence_spans:
+        vectors = _sentence_vectors(chunk)
+        for index, (rel_start, rel_end) in enumerate(chunk.sentence_spans):
             quote = chunk.text[rel_start:rel_end]
             key = " ".join(terms(quote))
             if not key or key in seen:
                 continue
             seen.add(key)
             candidates.append((chunk.start + rel_start, chunk.start + rel_end, quote, passage))
+            stored.append(vectors[index] if vectors is not None else None)
     if not candidates:
         return [], Support(0.0, tuple(key_terms(question)))
-    quotes = [c[2] for c in candidates]
+    # Sentence vectors computed at ingest are used as they are; only sentences of chunks stored without them
+    # (stores written before they existed) are embedded now.
+    unknown = [c[2] for c, v in zip(candidates, stored, strict=True) if v is None]
     if question_vector is None:
-        question_vector, *sentence_vectors = embedder.embed([question, *quotes])
+        question_vector, *fresh = embedder.embed([question, *unknown])
     else:
-        sentence_vectors = embedder.embed(quotes)
+        fresh = embedder.embed(unknown) if unknown else []
+    fresh_iter = iter(fresh)
+    sentence_vectors = [v if v is not None else next(fresh_iter) for v in stored]
     question_terms = set(terms(question))
     sentence_terms = [set(terms(c[2])) for c in candidates]
     df = {t: sum(t in s for s in sentence_terms) for t in question_terms}
@@ -70,7 +89,7 @@ def select_evidence(
     total_idf = sum(idf.values()) or 1.0
     scored = []
     for candidate, vector, words in zip(candidates, sentence_vectors, sentence_terms, strict=True):
-        dense = sum(a * b for a, b in zip(question_vector, vector, strict=True))
+        dense = float(sum(a * b for a, b in zip(question_vector, vector, strict=True)))
         lexical = sum(idf[t] for t in question_terms if t in words) / total_idf
         scored.append((0.6 * dense + 0.4 * lexical, lexical, candidate))
     scored.sort(key=lambda item: -item[0])

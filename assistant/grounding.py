@@ -18,7 +18,7 @@ from assistant.numbers import (
     same_number,
     strip_citations,
 )
-from assistant.question import PLACE_KINDS, asked_place_kinds, counted_phrase
+from assistant.question import PLACE_KINDS, asked_place_kinds, choice_options, counted_phrase
 from assistant.text import split_sentences, terms
 
 __all__ = [
@@ -401,3 +401,19 @@ def recite(answer: str, sources: Mapping[int, str]) -> str:
                 text = f"{body} [{best}]{trailing}"
         out.append(text.strip())
     return " ".join(out)
+
+
+def picks_an_option(answer: str, question: str) -> bool:
+    """False when a choice question ("Which is larger: A or B?") gets an answer naming neither option ("31.2%").
+
+    Options are told apart by the words only one of them has; a question without such options always passes.
+    """
+    options = choice_options(question)
+    if options is None:
+        return True
+    first, second = (set(terms(option)) for option in options)
+    only_first, only_second = first - second, second - first
+    if not only_first or not only_second:
+        return True
+    said = set(terms(_MARKERS.sub(" ", answer)))
+    return bool(said & (only_first | only_second))

@@ -14,10 +14,13 @@ from assistant.embedding import Embedder
 from assistant.errors import DocumentError
 from assistant.locking import WriteLock
 from assistant.settings import Settings
-from assistant.store import ChunkStore, StoredDocument
-from assistant.types import Article, IngestReport
+from assistant.store import ArticleWrite, ChunkStore, StoredDocument
+from assistant.types import Article, Chunk, IngestReport
+from assistant.vectors import pack_int8
 
 ProgressCallback = Callable[[int, int, str], None]
+BATCH_CHUNKS = 256
+"""Chunks embedded and written together; a kill loses at most one batch of work, which the next run redoes."""
 
 
 def ingest_paths(
@@ -36,13 +39,14 @@ def ingest_paths(
     with WriteLock(settings.data_dir):
         if rebuild:
             store.reset()
-        store.open(create=True)
+        store.heal()
         stored = store.documents()
         counts = {"added": 0, "updated": 0, "unchanged": 0, "skipped": 0, "removed": 0, "chunks": 0}
         errors: list[tuple[str, str]] = []
         messages: list[str] = []
         seen = _SeenTexts.of(stored.values())
         loaded_ids: dict[str, set[str]] = {}
+        batch = _Batch(store, embedder)
         for done, path in enumerate(files):
             if progress:
                 progress(done, len(files), str(path))
@@ -54,9 +58,10 @@ def ingest_paths(
             errors.extend((str(path), w) for w in warnings)
             loaded_ids[str(path)] = {a.doc_id for a in articles}
             for article in articles:
-                outcome = _ingest_article(article, settings, store, embedder, stored, seen, messages)
+                outcome = _ingest_article(article, settings, embedder, stored, seen, messages, batch)
                 counts[outcome[0]] += 1
                 counts["chunks"] += outcome[1]
+        batch.flush()
         if progress:
             progress(len(files), len(files), "")
         gone = [
@@ -65,9 +70,9 @@ def ingest_paths(
             if not Path(doc.source_path).exists()
             or (doc.source_path in loaded_ids and doc.doc_id not in loaded_ids[doc.source_path])
         ]
-        if prune:
+        if prune and gone:
+            store.delete_articles([doc.doc_id for doc in gone])
             for doc in gone:
-                store.delete_article(doc.doc_id)
                 counts["removed"] += 1
                 messages.append(f"removed {doc.source_path} ({doc.title})")
         elif gone:
@@ -85,6 +90,51 @@ def ingest_paths(
         errors=tuple(errors),
         messages=tuple(messages),
     )
+
+
+class _Batch:
+    """Articles waiting to be embedded and written together (one embedder call and one write per batch)."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, max_chunks: int | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.max_chunks = max_chunks or BATCH_CHUNKS
+        self.pending: list[tuple[Article, str, list[Chunk], tuple[int, ...], bool]] = []
+        self.size = 0
+
+    def add(self, article: Article, digest: str, chunks: list[Chunk], signature: tuple[int, ...], replaces: bool):
+        """Queue an article; writes the batch when it is full."""
+        self.pending.append((article, digest, chunks, signature, replaces))
+        self.size += len(chunks)
+        if self.size >= self.max_chunks:
+            self.flush()
+
+    def flush(self) -> None:
+        """Embed and write what is queued."""
+        if not self.pending:
+            return
+        chunks = [c for _, _, cs, _, _ in self.pending for c in cs]
+        vectors, sentence_vectors = embed_chunks(self.embedder, chunks)
+        writes: list[ArticleWrite] = []
+        at = 0
+        for article, digest, cs, signature, replaces in self.pending:
+            part = slice(at, at + len(cs))
+            writes.append(
+                ArticleWrite(article, digest, cs, vectors[part], signature, sentence_vectors[part], replaces=replaces)
+            )
+            at += len(cs)
+        self.store.write_articles(writes)
+        self.pending, self.size = [], 0
+
+
+def embed_chunks(embedder: Embedder, chunks: list[Chunk]) -> tuple[list[list[float]], list[bytes]]:
+    """Chunk vectors and, per chunk, its sentence vectors packed as int8 (each distinct sentence embedded once)."""
+    quotes = [[c.text[s:e] for s, e in c.sentence_spans] for c in chunks]
+    distinct = list(dict.fromkeys(q for qs in quotes for q in qs))
+    embedded = embedder.embed([c.text for c in chunks] + distinct)
+    vectors = embedded[: len(chunks)]
+    by_quote = dict(zip(distinct, embedded[len(chunks) :], strict=True))
+    return vectors, [pack_int8([by_quote[q] for q in qs]) for qs in quotes]
 
 
 @dataclass
@@ -109,11 +159,11 @@ class _SeenTexts:
 def _ingest_article(
     article: Article,
     settings: Settings,
-    store: ChunkStore,
     embedder: Embedder,
     stored: dict,
     seen: _SeenTexts,
     messages: list[str],
+    batch: _Batch,
 ) -> tuple[str, int]:
     """Write one article if it is new or changed; returns (outcome, chunks written)."""
     digest = content_hash(article.text)
@@ -139,7 +189,6 @@ def _ingest_article(
         overlap_sentences=settings.chunking.overlap_sentences,
         content_hash=digest,
     )
-    vectors = embedder.embed([c.text for c in chunks])
-    store.write_article(article, digest, chunks, vectors, signature)
+    batch.add(article, digest, chunks, signature, replaces=previous is not None)
     seen.add(article.doc_id, digest, signature)
     return ("updated" if previous is not None else "added"), len(chunks)

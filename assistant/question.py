@@ -80,3 +80,116 @@ def asked_place_kinds(question: str) -> frozenset[str]:
 def is_choice_question(question: str) -> bool:
     """True for a question offering alternatives ("Which came first, the siege or the truce?")."""
     return bool(_CHOICE.search(question))
+
+
+_OPTION_LIMIT = 8  # words; a longer "or" clause is a sentence, not a list of options
+
+
+def choice_options(question: str) -> tuple[str, str] | None:
+    """The two alternatives a choice question offers ("under 18", "18 to 24" in "Which group is larger: under 18
+    or 18 to 24?"), or None when it offers none that can be told apart."""
+    body = question.strip().rstrip("?").strip()
+    cut = body.lower().rfind(" or ")
+    if cut < 0:
+        return None
+    head, right = body[:cut], body[cut + 4 :]
+    left = re.split(r"[:,;]", head)[-1].strip() if re.search(r"[:,;]", head) else ""
+    if not left or not right:
+        return None
+    if len(left.split()) > _OPTION_LIMIT or len(right.split()) > _OPTION_LIMIT:
+        return None
+    return left, right
+
+
+_WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+# Words that ask for a number the text may not state: a difference, a total, a span, a share.
+_COMPUTE_CUES = re.compile(
+    r"\bhow many (more|fewer|less|years|days|months|weeks|points|yards|times)\b|\b(difference|combined|in total|"
+    r"total|altogether|sum|longer|shorter|older|younger|percent(age)? (of|were|was) not|after|before|between)\b",
+    re.I,
+)
+
+
+def question_type(question: str) -> str:
+    """The question's wh-word (the first one), 'yesno' for a question that starts with a verb, else 'other'."""
+    match = _WH_WORD.search(question)
+    if match:
+        return match.group(1).lower().replace("whom", "who").replace("whose", "who")
+    if re.match(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", question, re.I):
+        return "yesno"
+    return "other"
+
+
+def asks_for_computation(question: str) -> bool:
+    """True when the wording suggests an answer computed from the text (a difference, a total, a span)."""
+    return bool(_COMPUTE_CUES.search(question))
+
+
+# -- computations ------------------------------------------------------------------------------------------------------
+# What a question asks the engine to compute, tried in order: a span of time, a difference, a sum, a share, the
+# longest or shortest, then a count of mentions. A question that matches none needs no arithmetic.
+_TIME_UNITS = r"(?:years?|days?|months?|weeks?|decades?|centuries|hours?)"
+_COMPUTATIONS = (
+    (
+        "span",
+        re.compile(
+            rf"\bhow many {_TIME_UNITS}\b|\bhow long (?:after|before|since|between)\b|"
+            rf"\bhow long\b.*\b(?:after|before|between|until|since)\b|\bfor how many {_TIME_UNITS}\b",
+            re.I,
+        ),
+    ),
+    (
+        "diff",
+        re.compile(
+            r"\bhow (?:many|much) (?:\w+ ){0,3}(?:more|fewer|less|longer|shorter|higher|lower|larger|smaller|bigger|"
+            r"older|younger|further|farther|greater)\b|\bdifference\b|\bhow (?:many|much) (?:\w+ ){0,4}than\b",
+            re.I,
+        ),
+    ),
+    (
+        "add",
+        re.compile(
+            r"\bhow (?:many|much)\b.*\b(?:combined|in total|total|altogether|in all|all together|together|sum)\b|"
+            r"\b(?:combined|total|sum of)\b.*\bhow (?:many|much)\b|\bhow many\b.*\bboth\b.*\band\b|"
+            r"\bwhat (?:is|was) the (?:combined|total|sum)\b",
+            re.I,
+        ),
+    ),
+    (
+        "percent",
+        re.compile(r"\b(?:what|which) (?:percent(?:age)?|share|proportion)\b|\bhow many percent\b", re.I),
+    ),
+    (
+        "extreme",
+        re.compile(
+            r"\bhow (?:many|much|long)\b.*\b(?:longest|shortest|largest|smallest|biggest|highest|lowest|fewest)\b",
+            re.I,
+        ),
+    ),
+)
+# Words a "how many" question measures in, rather than things that can be listed one by one.
+_MEASURES = frozenset(
+    """
+yard yards point points percent percentage year years day days month months week weeks hour hours minute minutes
+second seconds decade decades century centuries mile miles kilometer kilometers km meter meters metre metres feet
+foot inch inches pound pounds ton tons dollar dollars euro euros degree degrees time times people persons
+""".split()
+)
+
+
+def computation_asked(question: str) -> str | None:
+    """The computation a question asks for: 'span', 'diff', 'add', 'percent', 'extreme', 'count' or None.
+
+    'count' is "how many <things>" where the things can be listed (touchdowns, rockets), not measured (yards, years);
+    whether the articles state the count outright is for the answering step to judge.
+    """
+    for kind, pattern in _COMPUTATIONS:
+        if pattern.search(question):
+            return kind
+    phrase = counted_phrase(question.replace(".", ""))  # "U.S. troops", not "U.S"
+    if phrase is None or not re.search(r"\bhow many\b", question, re.I):
+        return None
+    words = re.findall(r"[a-z]+", phrase.lower())
+    if not words or words[-1] in _MEASURES or not words[-1].endswith("s"):
+        return None
+    return "count"

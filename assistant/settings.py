@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -78,6 +78,44 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(60.0, gt=0, description="Timeout for an OpenAI-compatible server call.")
 
 
+class TrustSettings(BaseModel):
+    """How an answer's confidence is estimated and turned into a status."""
+
+    model_config = {"extra": "forbid"}
+    calibrated: bool = Field(
+        True,
+        description="Give answers a calibrated confidence and a status from it (verified / unconfirmed / abstained); "
+        "off: every grounded answer is 'unconfirmed' (used to collect calibration data).",
+    )
+    check: bool = Field(
+        False,
+        description="Also ask the model, in a second role, whether the cited text gives the answer (off: measured "
+        "to add nothing for the default model; costs a second model call).",
+    )
+    follow_up_check: bool = Field(
+        False, description="Also ask the answering chat itself whether its answer is stated (experimental signal)."
+    )
+    calibration_file: Path | None = Field(
+        None, description="A calibrator JSON (from `assistant eval calibrate`); default: the one shipped for the model."
+    )
+
+
+class CalculationSettings(BaseModel):
+    """Questions that ask for arithmetic: the model writes the calculation, the engine computes it."""
+
+    model_config = {"extra": "forbid"}
+    enabled: bool = Field(
+        True, description="Route questions that ask for a sum, difference, count, span or share through calculation."
+    )
+    evidence_sentences: int = Field(
+        8, ge=1, le=30, description="Sentences shown to the model for a calculation (operands may be far apart)."
+    )
+    max_tokens: int = Field(160, ge=16, le=1024, description="Upper bound on the tokens of a written calculation.")
+    check: bool = Field(
+        True, description="Ask the model, in a second role, whether the calculation answers the question (a signal)."
+    )
+
+
 class UISettings(BaseModel):
     """The Gradio chat UI."""
 
@@ -107,7 +145,17 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Chroma server URL (http://host:port); unset = embedded store in data_dir."
     )
+    chroma_token: SecretStr | None = Field(
+        None, description="Token sent to the Chroma server (Authorization: Bearer and X-Chroma-Token headers)."
+    )
+    store_retries: int = Field(
+        3, ge=0, le=10, description="Retries of a Chroma server call that could not connect (waits double each time)."
+    )
+    store_retry_wait_s: float = Field(0.5, ge=0, description="Wait before the first retry of a Chroma server call.")
     collection: str = Field("articles", description="Chroma collection name.")
+    lexical_engine: Literal["tantivy"] = Field(
+        "tantivy", description="Lexical (BM25) engine kept beside Chroma in data_dir/lexical (assistant/lexical.py)."
+    )
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
     near_duplicate_threshold: float = Field(
@@ -121,6 +169,8 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
+    calculation: CalculationSettings = Field(default_factory=CalculationSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
@@ -68,7 +69,7 @@ CSS = """
 #citations .answer-meta { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
 .status-badge { padding: .15rem .6rem; border-radius: 999px; font-weight: 600; font-size: .85rem; }
 .status-verified { background: #dcfce7; color: #166534; }
-.status-partial { background: #fef3c7; color: #92400e; }
+.status-unconfirmed { background: #fef3c7; color: #92400e; }
 .status-fallback { background: #e0e7ff; color: #3730a3; }
 .status-abstained { background: #f3f4f6; color: #374151; }
 .chip { border: 1px solid #94a3b8; border-radius: 999px; padding: .15rem .6rem; margin: .1rem; cursor: pointer;
@@ -84,7 +85,8 @@ a.cite-link { text-decoration: none; font-weight: 600; cursor: pointer; }
 mark.cited { background: #fde047; padding: 0 .1rem; border-radius: .15rem; }
 .passages ol { padding-left: 1.2rem; }
 .passage { margin-bottom: .4rem; font-size: .85rem; }
-.passage .score { font-family: monospace; color: #2563eb; margin-right: .3rem; }
+.passage .rank { font-family: monospace; color: #2563eb; margin-right: .3rem; }
+.confidence { color: #4b5563; font-size: .85rem; }
 .ingest-errors { color: #b91c1c; }
 table.stats th { text-align: left; padding-right: 1rem; }
 """
@@ -347,10 +349,31 @@ def serve(
         from assistant.engine import Assistant
 
         assistant = Assistant(settings)
-    problem = assistant.check_llm()  # load the model before the first visitor, and say at once when it cannot be
+    warm_up_in_background(assistant)
+    problem = assistant.check_llm()  # say at once when the model cannot be loaded
     if problem:
         log.warning("%s Answering by quoting the articles (status: fallback).", problem)
     launch_app(build_app(assistant), settings or assistant.settings, host=host, port=port)
+
+
+def warm_up_in_background(assistant: Assistant) -> threading.Thread:
+    """Load the embedder, the store and the model while the page starts, so the first question is not slower."""
+
+    def warm() -> None:
+        try:
+            assistant.embedder.embed(["warm up"])
+            assistant.store.document_count()
+            llm = assistant.llm
+            if llm is not None:
+                llm.count_tokens("warm up")
+        except AssistantError as err:  # shown to the user on their first question instead
+            log.warning("warm-up failed: %s", err)
+        except Exception:
+            log.exception("warm-up failed")
+
+    thread = threading.Thread(target=warm, name="assistant-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _auth(ui: UISettings) -> tuple[str, str] | None:

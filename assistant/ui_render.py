@@ -8,15 +8,9 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from assistant.types import Answer, Article, Citation, IngestReport, RetrievedPassage
+from assistant.types import STATUS_LABELS, Answer, Article, Citation, IngestReport, RetrievedPassage
 
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "verified": ("Verified", "every claim was checked against the sentence it cites"),
-    "partial": ("Partly unsupported", "claims the articles do not support were removed"),
-    "fallback": ("Extractive fallback", "sentences quoted from the articles; the model's answer could not be checked"),
-    "abstained": ("Not in the articles", "the articles do not answer this; the closest passages are listed"),
-}
-STATUS_ICONS = {"verified": "✓", "partial": "◐", "fallback": "❝", "abstained": "∅"}
+STATUS_ICONS = {"verified": "✓", "unconfirmed": "?", "fallback": "❝", "abstained": "∅"}
 WHOLE_ARTICLE_CHARS = 20_000
 """Articles up to this length are shown whole; longer ones as a window around the cited sentence."""
 WINDOW_CHARS = 1_500
@@ -66,6 +60,11 @@ def citation_bar(answer: Answer | None, error: str | None = None) -> str:
     if answer is None:
         return '<div class="answer-meta"><span class="hint">Citations of the latest answer appear here.</span></div>'
     parts = [status_badge(answer.status)]
+    if answer.confidence is not None:
+        parts.append(
+            f'<span class="confidence" title="calibrated probability that the answer is right">'
+            f"{answer.confidence:.0%} likely right</span>"
+        )
     total = answer.timings.get("total")
     if total is not None:
         parts.append(f'<span class="timing">{total:.1f} s</span>')
@@ -91,7 +90,7 @@ def sources_panel(
     *,
     note: str = "",
 ) -> str:
-    """The cited sentence highlighted inside its article, then the other retrieved passages with scores."""
+    """The cited sentence highlighted inside its article, then the other retrieved passages by rank."""
     parts: list[str] = []
     if citation is not None:
         parts.append(cited_article(citation, article))
@@ -161,11 +160,12 @@ def article_window(length: int, start: int, end: int) -> tuple[int, int]:
 
 
 def passage_list(passages: Iterable[RetrievedPassage], *, exclude: str | None = None) -> str:
-    """Retrieved passages in rank order with their scores."""
+    """Retrieved passages, most relevant first, with their rank."""
     items = [
-        f'<li class="passage"><span class="score" title="fused retrieval score">{p.score:.3f}</span> '
+        f'<li class="passage"><span class="rank" title="rank among the passages retrieved for the question">'
+        f"#{rank}</span> "
         f'<b>{escape(p.title or p.doc_id)}</b><div class="passage-text">{escape(shorten(p.text, 400))}</div></li>'
-        for p in passages
+        for rank, p in enumerate(passages, start=1)
         if p.chunk_id != exclude
     ]
     if not items:

@@ -59,6 +59,51 @@ def _ui(data: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _scale(data: dict) -> list[str]:
+    query = data.get("minilm_query_embedding", {})
+    embed_ms = query.get("p50_ms", 0.0)
+    lines = [
+        "## Scale (`bench/scale.py`: archives built from SQuAD/DROP sentences, ingested through the public API)",
+        "",
+        f"Machine: {data.get('machine', '')}; run on {data.get('date', '')}. Stores are built with the fast",
+        "`HashEmbedder` (384 dimensions) so that 100k chunks build in minutes. *retrieve* is",
+        '`Answer.timings["retrieve"]`: query embedding (hash) + dense and lexical search + fusion + evidence',
+        f"selection, i.e. the project's own part; *with MiniLM* adds the real query embedding ({embed_ms} ms p50,",
+        f"model load {query.get('load_s', '')} s) measured on the same questions.",
+        "Medians from one run on a shared machine.",
+        "",
+        "| chunks | articles | ingest chunks/s | retrieve p50 / p95 (ms) | with MiniLM p50 (ms) "
+        "| date filter p50 / p95 (ms) | filter / unfiltered | first query after open (s) | peak RSS serving (MB) "
+        "| disk per 1k chunks (MB) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in data.get("sizes", {}).values():
+        plain, dated = row["unfiltered"], row["published_from"]
+        ratio = dated["p50_ms"] / plain["p50_ms"] if plain["p50_ms"] else 0.0
+        lines.append(
+            f"| {row['chunks']} | {row['articles']} | {row['ingest_chunks_per_second']} "
+            f"| {plain['p50_ms']} / {plain['p95_ms']} | {round(plain['p50_ms'] + embed_ms, 1)} "
+            f"| {dated['p50_ms']} / {dated['p95_ms']} | {ratio:.2f}x | {row['first_query_after_open_s']} "
+            f"| {row['peak_rss_mb']} | {row['disk_mb_per_1k_chunks']} |"
+        )
+    engines = data.get("engines", {})
+    if engines:
+        lines += [
+            "",
+            "### Lexical engines (BM25 top 20 over the same pre-stemmed chunk texts; 100 SQuAD questions)",
+            "",
+            "| chunks | engine | build (s) | p50 (ms) | date-filtered p50 (ms) | one article replaced (ms) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for size, by_engine in engines.items():
+            for name, row in by_engine.items():
+                lines.append(
+                    f"| {size} | {name} | {row.get('build_s', '')} | {row.get('p50_ms', '')} "
+                    f"| {row.get('filtered_p50_ms', '—')} | {row.get('update_ms', '—')} |"
+                )
+    return [*lines, ""]
+
+
 EVAL_COLUMNS = (
     "cases",
     "accuracy",
@@ -72,7 +117,15 @@ EVAL_COLUMNS = (
     "mrr",
     "abstention_precision",
     "abstention_recall",
+    "precision_verified",
+    "coverage_verified",
+    "verified_answers",
+    "precision_unconfirmed",
+    "auroc",
+    "ece",
+    "aurc",
     "share_verified",
+    "share_unconfirmed",
     "share_fallback",
     "share_abstained",
     "p50_total",
@@ -87,8 +140,11 @@ def _evals(paths: list[Path]) -> list[str]:
     lines = [
         "## Answer quality (`bench/eval_all.sh`: `assistant eval` on each suite; deterministic metrics)",
         "",
-        "`llama_cpp` is the default engine (Qwen2.5-Coder-0.5B Q4_K_M); `extractive` quotes the best sentence;",
+        "`llama_cpp` is the default engine (Qwen2.5-Coder-1.5B Q4_K_M); `extractive` quotes the best sentence;",
         "`stock` is llama-index's `CitationQueryEngine` with the same model and store (the baseline to beat).",
+        "SQuAD and DROP are the first 300 questions of each public sample: the test split, sharing no article with",
+        "the calibration splits (`bench/calibrate.sh`). `precision_verified` is the share of `verified` answers",
+        "that are right; `coverage_verified` the share of answerable questions answered `verified`.",
         "",
         "| metric | " + " | ".join(runs) + " |",
         "|---|" + "---|" * len(runs),
@@ -111,10 +167,18 @@ def render(out_dir: Path) -> str:
     engine = out_dir / "engine.json"
     if engine.exists():
         lines += _engine(json.loads(engine.read_text()))
+    scale = out_dir / "scale.json"
+    if scale.exists():
+        lines += _scale(json.loads(scale.read_text()))
     ui = out_dir / "ui.json"
     if ui.exists():
         lines += _ui(json.loads(ui.read_text()))
     lines += _evals(sorted(out_dir.glob("eval-*.json")))
+    arith = out_dir / "arith.json"
+    if arith.exists():
+        from bench.arith import render as render_arith
+
+        lines += render_arith(json.loads(arith.read_text()))
     extra = out_dir / "notes.md"
     if extra.exists():
         lines += [extra.read_text().strip(), ""]

@@ -24,21 +24,41 @@ SEED_CORPUS = REPO / "corpus"
 
 
 class FakeLLM:
-    """Replies from a script (a list, or a function of the prompt) and records every prompt it got."""
+    """Replies from a script (a list, or a function of the prompt) and records every prompt it got.
 
-    def __init__(self, replies: list[str] | Callable[[str], str] | None = None, name: str = "fake") -> None:
+    Its yes/no checks answer ``yes`` (a probability, or a function of the check prompt); they are recorded in
+    ``checks``, not in ``prompts``.
+    """
+
+    def __init__(
+        self,
+        replies: list[str] | Callable[[str], str] | None = None,
+        name: str = "fake",
+        yes: float | Callable[[str], float] = 0.95,
+    ) -> None:
         self.replies = replies if replies is not None else ["NOT IN SOURCES"]
         self.prompts: list[list[dict[str, str]]] = []
+        self.checks: list[list[dict[str, str]]] = []
+        self.grammars: list[str | None] = []
         self.name = name
+        self.yes = yes
         self.context_window = 4096
         self._lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 1
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]:
+    def yes_probability(self, messages: list[dict[str, str]]) -> float:
+        with self._lock:
+            self.checks.append([dict(m) for m in messages])
+        return self.yes(messages[-1]["content"]) if callable(self.yes) else self.yes
+
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int, trace: object = None, grammar: str | None = None
+    ) -> Iterator[str]:
         with self._lock:
             self.prompts.append([dict(m) for m in messages])
+            self.grammars.append(grammar)
             if callable(self.replies):
                 reply = self.replies(messages[-1]["content"])
             else:
@@ -123,12 +143,30 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+def write_check_calibrator(path: Path) -> Path:
+    """A calibrator that trusts the model's yes/no check alone (of an answer, or of a calculation):
+    P(right) = sigmoid(10 (P(yes) - 0.5)); verified from 0.9 (P(yes) >= 0.72), withheld below 0.2 (P(yes) < 0.36)."""
+    from assistant.calibration import Calibrator
+
+    calibrator = Calibrator(
+        ("check_yes", "calc_check_yes"), (0.5, 0.5), (1.0, 1.0), (10.0, 10.0), 0.0, verified_at=0.9, abstain_below=0.2
+    )
+    path.write_text(calibrator.to_json(), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    """Settings on a temp data dir, ignoring the developer's environment and assistant.toml."""
+    """Settings on a temp data dir, ignoring the developer's environment and assistant.toml; answers are judged
+    by a calibrator that follows the (fake) model's yes/no check."""
+    calibration = write_check_calibrator(tmp_path / "check-calibrator.json")
 
     def build(**overrides: object) -> Settings:
-        values: dict[str, object] = {"data_dir": tmp_path / "data", "chroma_url": None}
+        values: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "chroma_url": None,
+            "trust": {"calibration_file": calibration, "check": True},
+        }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 

@@ -245,3 +245,89 @@ cases:
     assert result.exit_code == 0, result.output
     data = json.loads((out / "results.json").read_text())
     assert {c["id"]: c["correct"] for c in data["cases"]} == {"syria": True, "town": True, "none": True}
+
+
+def test_offset_split_shares_no_article_with_the_first_questions(tmp_path: Path) -> None:
+    data = {
+        f"p{i}": {
+            "passage": f"Passage {i}: Brown kicked {i} field goals.",
+            "qa_pairs": [
+                {"query_id": f"{i}-{j}", "question": "How many?", "answer": {"number": str(i), "date": {}, "spans": []}}
+                for j in range(3)
+            ],
+        }
+        for i in range(1, 6)
+    }
+    source = tmp_path / "drop.json"
+    source.write_text(json.dumps(data))
+    first = load_suite(import_drop(source, tmp_path / "test", limit=4))
+    rest = load_suite(import_drop(source, tmp_path / "cal", offset=4))
+    assert [c.id for c in first.cases] == ["1-0", "1-1", "1-2", "2-0"]
+    assert [c.id for c in rest.cases][:1] == ["3-0"], "the article that held question 4 is skipped whole"
+    first_text = first.corpus_path().joinpath("drop.jsonl").read_text()
+    assert not any(json.loads(line)["id"] in first_text for line in rest.corpus_path().joinpath("drop.jsonl").open())
+
+
+def record(status: str, correct: bool, confidence: float | None, kind: str = "span") -> Any:
+    from assistant.evaluation.harness import CaseRecord
+
+    return CaseRecord(
+        id="x", question="q", kind=kind, tags=[], expected=[], got="a", status=status, correct=correct, em=0, f1=0,
+        citations=[], citation_precision=None, citation_recall=None, hit_rank=None, timings={},
+        confidence=confidence,
+    )  # fmt: skip
+
+
+def test_trust_metrics_measure_each_status_against_the_truth() -> None:
+    from assistant.evaluation.harness import trust_metrics
+
+    records = [
+        record("verified", True, 0.95),
+        record("verified", True, 0.92),
+        record("verified", False, 0.91),
+        record("unconfirmed", True, 0.6),
+        record("unconfirmed", False, 0.4),
+        record("abstained", False, None),
+        record("abstained", True, None, kind="unanswerable"),
+    ]
+    metrics = trust_metrics(records)
+    assert metrics["precision_verified"] == pytest.approx(2 / 3)
+    assert metrics["coverage_verified"] == pytest.approx(3 / 6)
+    assert metrics["precision_unconfirmed"] == pytest.approx(0.5)
+    assert metrics["verified_answers"] == 3
+    assert 0 < metrics["auroc"] < 1 and 0 < metrics["aurc"] < 1 and metrics["ece"] > 0
+
+
+def test_calibrate_fits_from_results_files_and_writes_a_calibrator(tmp_path: Path) -> None:
+    import random
+
+    from assistant.calibration import load_calibrator
+
+    rng = random.Random(0)
+    cases = []
+    for i in range(120):
+        yes = rng.random()
+        right = rng.random() < yes
+        cases.append(
+            {"id": str(i), "kind": "span", "status": "unconfirmed", "correct": right, "error": "",
+             "signals": {"check_yes": yes, "form_answer": 1.0}}
+        )  # fmt: skip
+    cases.append({"id": "gate", "kind": "span", "status": "abstained", "correct": False, "signals": {}})
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"suite": "s", "backend": "llama_cpp:m", "cases": cases}))
+    out = tmp_path / "cal.json"
+    result = CliRunner().invoke(cli(), ["eval", "calibrate", str(results), "--write", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "verified at confidence >=" in result.output and "check_yes" in result.output
+    calibrator = load_calibrator("m", out)
+    assert calibrator is not None and calibrator.info["model"] == "m"
+    assert calibrator.probability({"check_yes": 0.95, "form_answer": 1.0}) > calibrator.probability(
+        {"check_yes": 0.05, "form_answer": 1.0}
+    )
+
+
+def test_calibrate_without_enough_answers_gives_one_clear_error(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"suite": "s", "backend": "x:m", "cases": []}))
+    result = CliRunner().invoke(cli(), ["eval", "calibrate", str(results), "--write", str(tmp_path / "c.json")])
+    assert result.exit_code == 2 and "at least 20 answers" in result.output

@@ -104,3 +104,10 @@ def test_percentile_and_mean() -> None:
     assert measures.percentile([], 0.5) == 0.0
     assert measures.mean([None, 1.0, 0.0]) == 0.5
     assert measures.mean([None]) is None
+
+
+def test_curly_quotes_and_dashes_do_not_hide_a_gold_answer() -> None:
+    from assistant.evaluation.measures import contains_gold, normalize_answer
+
+    assert contains_gold("\u201cJapanese imports became leaders\u201d [1]", ["Japanese"])
+    assert normalize_answer("1973\u201374") == "1973 74"

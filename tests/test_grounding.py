@@ -230,3 +230,22 @@ def test_a_count_must_count_what_the_question_asks_about(answer: str, question: 
 )
 def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: str, expected: bool) -> None:
     assert names_the_kind_asked(answer, question) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "ok"),
+    [
+        ("Which age group is larger: under the age of 18 or 18 to 24?", "18 to 24 [1].", True),
+        ("Which age group is larger: under the age of 18 or 18 to 24?", "Under the age of 18 [1].", True),
+        ("Which age group is larger: 25 to 44 or 45 to 64?", "31.2% [1].", False),
+        ("Which group had more members, The Fronts in the 1970s or the BUF in the 1930s?", "The BUF [1].", True),
+        ("Which group in Bahrain is smaller: Indians or Pakistanis?", "Bangladeshis [1].", False),
+        ("Which came first, the siege or the truce?", "The truce [2].", True),
+        ("Did it rain or snow on Monday?", "It snowed [1].", True),  # no separable options: not judged
+        ("How many troops are in Iraq?", "2,500 [1].", True),
+    ],
+)
+def test_a_choice_question_is_answered_with_one_of_its_options(question: str, answer: str, ok: bool) -> None:
+    from assistant.grounding import picks_an_option
+
+    assert picks_an_option(answer, question) is ok

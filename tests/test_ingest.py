@@ -168,63 +168,94 @@ def test_second_writer_fails_at_once_naming_the_pid(tmp_path: Path) -> None:
 
 
 KILL_SCRIPT = """
-import os, sys, time
+import sys, time
 from pathlib import Path
 sys.path.insert(0, {repo!r})
 from tests.conftest import FakeEmbedder
 from assistant.engine import Assistant
 from assistant.settings import Settings
-from assistant import store as store_module
+from assistant import ingest as ingest_module, lexical as lexical_module
 
-original = store_module.ChunkStore.write_article
-count = 0
-def slow_write(self, *args, **kwargs):
-    global count
-    count += 1
-    if count == 3:
-        print("writing-third", flush=True)
-        self._chunks.upsert  # chunks of the third article are written, its record is not
-        original_upsert = self._chunks.upsert
-        def upsert_then_hang(*a, **k):
-            original_upsert(*a, **k)
-            print("chunks-written", flush=True)
-            time.sleep(60)
-        self._chunks.upsert = upsert_then_hang
-    return original(self, *args, **kwargs)
-store_module.ChunkStore.write_article = slow_write
+ingest_module.BATCH_CHUNKS = 1  # one article per batch, so two complete before the third is cut
+original = lexical_module.TantivyIndex.replace
+calls = 0
+def replace_then_maybe_hang(self, doc_ids, entries):
+    global calls
+    calls += bool(entries)  # article batches only (not the empty index made at the start)
+    if calls == 3 and {when!r} == "before-lexical":
+        print("chroma-written", flush=True)  # the third article's chunks are in Chroma, not in the index
+        time.sleep(60)
+    original(self, doc_ids, entries)
+    if calls == 3 and {when!r} == "after-lexical":
+        print("lexical-written", flush=True)  # in Chroma and the index, but its record is not written
+        time.sleep(60)
+lexical_module.TantivyIndex.replace = replace_then_maybe_hang
 settings = Settings(data_dir=Path({data!r}), chroma_url=None)
 Assistant(settings, llm=None, embedder=FakeEmbedder()).ingest([Path({corpus!r})])
 """
 
 
-def test_sigkill_mid_ingest_leaves_a_store_the_next_run_completes(make_settings, tiny_corpus: Path) -> None:
-    from assistant.engine import Assistant
-
-    for i in range(3):
-        (tiny_corpus / f"extra-{i}.txt").write_text(f"Extra story {i}\n\nThe count was {i * 7} boats.\n")
-    settings = make_settings()
-    script = KILL_SCRIPT.format(repo=str(REPO), data=str(settings.data_dir), corpus=str(tiny_corpus))
+def _kill_mid_ingest(settings, corpus: Path, when: str) -> None:
+    script = KILL_SCRIPT.format(repo=str(REPO), data=str(settings.data_dir), corpus=str(corpus), when=when)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO)
     assert child.stdout is not None
-    lines = []
-    while "chunks-written" not in lines:
+    lines: list[str] = []
+    while not lines or lines[-1] not in {"chroma-written", "lexical-written"}:
         line = child.stdout.readline()
         assert line, f"child ended early: {lines}"
         lines.append(line.strip())
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
 
+
+def assert_both_sides_agree(assistant) -> None:
+    """Every stored article has all its chunks in Chroma and exactly those in the lexical index; no orphans."""
+    store = assistant.store
+    chunks = store.all_chunks()
+    ids = [c.id for c in chunks]
+    assert len(ids) == len(set(ids))
+    per_doc: dict[str, list[str]] = {}
+    for chunk in chunks:
+        per_doc.setdefault(chunk.doc_id, []).append(chunk.id)
+    documents = store.documents()
+    assert set(per_doc) == set(documents), "no chunk without its article record"
+    for doc_id, doc in documents.items():
+        assert len(per_doc[doc_id]) == doc.chunk_count, "no missing or extra chunk"
+        assert sorted(store.lexical.chunk_ids_of(doc_id)) == sorted(per_doc[doc_id]), "lexical side matches"
+    from assistant.lexical import Filters
+
+    assert store.lexical.count(Filters()) == len(ids)
+    assert not store.ledger.pending()
+
+
+@pytest.mark.parametrize("when", ["before-lexical", "after-lexical"])
+def test_sigkill_between_chroma_and_lexical_writes_heals_on_the_next_run(
+    make_settings, tiny_corpus: Path, when: str
+) -> None:
+    from assistant.engine import Assistant
+
+    for i in range(3):
+        (tiny_corpus / f"extra-{i}.txt").write_text(f"Extra story {i}\n\nThe count was {i * 7} boats.\n")
+    settings = make_settings()
+    _kill_mid_ingest(settings, tiny_corpus, when)
+
+    reader = Assistant(settings, llm=None, embedder=FakeEmbedder())
+    assert reader.store.chunk_count() >= 0  # opening with no writer running repairs the cut article
+    assert_both_sides_agree(reader)
+    assert reader.stats()["documents"] == 2
+
     assistant = Assistant(settings, llm=None, embedder=FakeEmbedder())
     report = assistant.ingest([tiny_corpus])
     assert report.added == 6 - 2, "the two complete articles are unchanged; the rest are written"
     assert report.unchanged == 2
-    chunks = assistant.store.all_chunks()
-    ids = [c.id for c in chunks]
-    assert len(ids) == len(set(ids))
-    per_doc: dict[str, int] = {}
-    for chunk in chunks:
-        per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
-    documents = assistant.store.documents()
-    assert len(documents) == 6
-    assert all(per_doc[d] == doc.chunk_count for d, doc in documents.items()), "no missing or extra chunk"
+    assert_both_sides_agree(assistant)
+    assert assistant.stats()["documents"] == 6
     assert assistant.ingest([tiny_corpus]).wrote_nothing
+
+
+def test_ingest_heals_a_cut_write_when_no_reader_opened_the_store_first(make_settings, tiny_corpus: Path) -> None:
+    from assistant.engine import Assistant
+
+    settings = make_settings()
+    _kill_mid_ingest(settings, tiny_corpus, "after-lexical")
+    assert Assistant(settings, llm=None, embedder=FakeEmbedder()).ingest([tiny_corpus]).added == 1

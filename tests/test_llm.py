@@ -80,8 +80,15 @@ class _ChatServer(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         for word in self.replies[0].split(" "):
-            chunk = {"choices": [{"delta": {"content": word + " "}}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            choice: dict = {"delta": {"content": word + " "}}
+            if body.get("logprobs"):  # as OpenAI: the chosen token's log-probability, and the top alternatives
+                top = [
+                    {"token": "Yes", "logprob": -0.2},
+                    {"token": "No", "logprob": -1.8},
+                    {"token": "NOT", "logprob": -3.0},
+                ]
+                choice["logprobs"] = {"content": [{"token": word, "logprob": -0.25, "top_logprobs": top}]}
+            self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
 
     def log_message(self, *args: object) -> None:
@@ -107,6 +114,23 @@ def test_openai_compatible_server_streams_the_reply(chat_server: str, monkeypatc
     request = _ChatServer.seen[-1]
     assert request["auth"] == "Bearer secret"
     assert request["body"]["temperature"] == 0 and request["body"]["max_tokens"] == 20
+
+
+def test_openai_server_reports_token_logprobs_and_a_yes_probability(chat_server: str) -> None:
+    import math
+
+    from assistant.llm.base import Trace
+
+    llm = OpenAICompatLLM(chat_server, "m")
+    trace = Trace(watch=("NOT",))
+    text = "".join(llm.stream([{"role": "user", "content": "q"}], max_tokens=20, trace=trace))
+    assert text.strip() == "About 900 troops [1]."
+    assert trace.token_logprobs == [-0.25] * 4
+    assert trace.first_token_logprobs == {"NOT": -3.0}
+    assert _ChatServer.seen[-1]["body"]["logprobs"] is True
+    yes = llm.yes_probability([{"role": "user", "content": "Is it? Reply yes or no."}])
+    assert yes == pytest.approx(math.exp(-0.2) / (math.exp(-0.2) + math.exp(-1.8)))
+    assert _ChatServer.seen[-1]["body"]["max_tokens"] == 1
 
 
 def test_server_that_is_down_raises_a_clear_error() -> None:
@@ -138,3 +162,28 @@ def test_gemma_model_assembles_and_loads(tmp_path: Path) -> None:
     path = resolve_gguf("gemma3-270m", REPO / ".assistant" / "models")
     llm = LlamaCppLLM(path, n_ctx=512)
     assert llm.count_tokens("hello world") > 0
+
+
+@pytest.mark.integration
+def test_real_default_model_gives_token_logprobs_and_a_yes_probability_that_follows_the_facts() -> None:
+    from assistant.llm.base import Trace
+    from assistant.llm.llama_cpp import LlamaCppLLM
+    from assistant.settings import Settings
+
+    llm = LlamaCppLLM(resolve_gguf(Settings().llm.model, REPO / ".assistant" / "models"), n_ctx=1024)
+    trace = Trace(watch=("NOT",))
+    text = "".join(
+        llm.stream([{"role": "user", "content": "What is 2 + 2? Reply with the number."}], max_tokens=8, trace=trace)
+    )
+    assert "4" in text
+    assert len(trace.token_logprobs) >= 1 and all(lp <= 0 for lp in trace.token_logprobs)
+    assert trace.token_logprobs[0] > -1.0, "the model is sure of an easy answer"
+    assert "NOT" in trace.first_token_logprobs and trace.first_token_logprobs["NOT"] < -3
+    sentence = "Paris is the capital of France."
+    yes = llm.yes_probability(
+        [{"role": "user", "content": f"{sentence} Is Paris the capital of France? Reply yes or no."}]
+    )
+    no = llm.yes_probability(
+        [{"role": "user", "content": f"{sentence} Is Rome the capital of France? Reply yes or no."}]
+    )
+    assert yes > 0.8 and no < 0.5, "read from the first token: the model leans the right way (it is no sharp judge)"

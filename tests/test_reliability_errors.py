@@ -73,7 +73,7 @@ def test_every_assistant_method_raises_a_one_line_assistant_error_when_chroma_fa
 
 def test_a_fault_inside_the_pipeline_while_streaming_is_a_user_error(fake_assistant_factory, tiny_corpus) -> None:
     class ExplodingLLM(FakeLLM):
-        def stream(self, messages: list[dict[str, str]], *, max_tokens: int) -> Iterator[str]:
+        def stream(self, messages: list[dict[str, str]], *, max_tokens: int, **options: object) -> Iterator[str]:
             yield "The storm "
             raise RuntimeError("CUDA kernel\nexploded")
 

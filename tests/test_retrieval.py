@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assistant.evidence import select_evidence
+from assistant.lexical import Entry, Filters, TantivyIndex
 from assistant.question import key_terms
-from assistant.retrieval import BM25Index, fuse
+from assistant.retrieval import fuse
 from assistant.text import terms
 from assistant.types import Chunk, Passage
 from tests.conftest import FakeEmbedder
@@ -30,23 +33,56 @@ def test_terms_drop_stopwords_and_stem_plurals() -> None:
     assert terms("How many U.S. troops are in Syria's east?") == ["us", "troop", "syria", "east"]
 
 
-def test_bm25_ranks_the_chunk_with_rare_query_terms_first() -> None:
-    index = BM25Index(
+def entry(c: Chunk, source: str = "", published_n: int = 0) -> Entry:
+    return Entry(c, "h", published_n) if not source else Entry(_with_source(c, source), "h", published_n)
+
+
+def _with_source(c: Chunk, source: str) -> Chunk:
+    import dataclasses
+
+    return dataclasses.replace(c, source=source)
+
+
+def test_bm25_ranks_the_chunk_with_rare_query_terms_first(tmp_path: Path) -> None:
+    index = TantivyIndex(tmp_path / "lexical")
+    index.replace(
+        [],
         [
-            chunk("a", "Rockets hit the base."),
-            chunk("b", "Drones were shot down near Anbar."),
-            chunk("c", "The base was quiet."),
-        ]
+            entry(chunk("a", "Rockets hit the base.")),
+            entry(chunk("b", "Drones were shot down near Anbar.")),
+            entry(chunk("c", "The base was quiet.")),
+        ],
     )
-    ranked = index.search("where were drones shot down", 3)
-    assert ranked[0][0].id == "b"
-    assert all(c.id != "c" for c, _ in ranked), "chunks sharing no term are not returned"
+    ranked = index.search("where were drones shot down", 3, Filters())
+    assert ranked[0][0] == "b"
+    assert all(cid != "c" for cid, _ in ranked), "chunks sharing no term are not returned"
+
+
+def test_lexical_filters_narrow_without_changing_scores_and_edits_replace_entries(tmp_path: Path) -> None:
+    index = TantivyIndex(tmp_path / "lexical")
+    index.replace(
+        [],
+        [
+            entry(chunk("old", "Drones were shot down in 2019."), "Wire", 20190105),
+            entry(chunk("new", "Drones were shot down again."), "Daily", 20240301),
+        ],
+    )
+    both = dict(index.search("drones shot down", 5, Filters()))
+    recent = index.search("drones shot down", 5, Filters(published_from=20200101))
+    assert [cid for cid, _ in recent] == ["new"] and recent[0][1] == both["new"]
+    assert [cid for cid, _ in index.search("drones", 5, Filters(source="Wire"))] == ["old"]
+    assert index.count(Filters(published_to=20201231)) == 1 and index.count(Filters()) == 2
+    index.replace(["d-old"], [entry(chunk("old2", "Rockets were fired."), "Wire", 20190105)])
+    assert index.chunk_ids_of("d-old") == [] and index.chunk_ids_of("d-old2") == ["old2"]
+    assert index.fetch(["new", "old2"])["old2"].chunk.text == "Rockets were fired."
+    assert not index.exists(), "not marked built until a full build says so"
+    index.mark_built()
+    assert TantivyIndex(tmp_path / "lexical").exists()
 
 
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
-    a, b, c = chunk("a", "a"), chunk("b", "b"), chunk("c", "c")
-    fused = fuse([[a, b, c], [b, c, a]], k=60)
-    assert next(x[0].id for x in fused) == "b"
+    fused = fuse([["a", "b", "c"], ["b", "c", "a"]], k=60)
+    assert fused[0][0] == "b"
     assert fused[0][2] == [2, 1]
 
 

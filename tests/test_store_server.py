@@ -22,33 +22,59 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[str]:
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if chroma is None:
-        pytest.fail("the chroma CLI is not installed (it ships with the chromadb package)")
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    server = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+class ChromaServer:
+    """The installed `chroma` CLI serving a folder on a fixed loopback port; can be stopped and started again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+        if chroma is None:
+            pytest.fail("the chroma CLI is not installed (it ships with the chromadb package)")
+        log = (self.folder / "chroma.log").open("a")
+        self.process = subprocess.Popen(
+            [
+                chroma,
+                "run",
+                "--path",
+                str(self.folder / "server-data"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
             except OSError:
                 time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start: " + (tmp_path / "chroma.log").read_text())
-        yield f"http://127.0.0.1:{port}"
+        pytest.fail("chroma server did not start: " + (self.folder / "chroma.log").read_text())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    server = ChromaServer(tmp_path)
+    server.start()
+    try:
+        yield server.url
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+        server.stop()
 
 
 def test_ingest_and_ask_through_a_chroma_server(chroma_server: str, make_settings, tiny_corpus: Path) -> None:
@@ -109,3 +135,51 @@ def test_ingest_and_ask_with_sockets_blocked_uses_the_real_embedder(tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith("OK") and "900" in done.stdout
+
+
+@pytest.mark.integration
+def test_server_down_mid_ingest_and_mid_question_fails_cleanly_and_the_next_ingest_completes(
+    tmp_path: Path, make_settings, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import ingest as ingest_module
+    from assistant.engine import Assistant
+    from assistant.store import ChunkStore
+    from tests.test_ingest import assert_both_sides_agree
+
+    for i in range(3):
+        (tiny_corpus / f"extra-{i}.txt").write_text(f"Extra story {i}\n\nThe count was {i * 7} boats.\n")
+    server = ChromaServer(tmp_path)
+    server.start()
+    try:
+        settings = make_settings(chroma_url=server.url, store_retries=2, store_retry_wait_s=0.2)
+        monkeypatch.setattr(ingest_module, "BATCH_CHUNKS", 1)
+        original = ChunkStore.write_articles
+        calls = []
+
+        def write_then_lose_the_server(self, writes):
+            calls.append(len(writes))
+            if len(calls) == 3:
+                server.stop()  # the server goes away in the middle of the third article's write
+            return original(self, writes)
+
+        monkeypatch.setattr(ChunkStore, "write_articles", write_then_lose_the_server)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="3 tries") as err:
+            Assistant(settings, llm=None, embedder=FakeEmbedder()).ingest([tiny_corpus])
+        assert "\n" not in str(err.value) and time.monotonic() - started < 60
+        monkeypatch.setattr(ChunkStore, "write_articles", original)
+
+        server.start()  # restarted on the same data
+        assistant = Assistant(settings, llm=None, embedder=FakeEmbedder())
+        report = assistant.ingest([tiny_corpus])
+        assert (report.unchanged, report.added) == (2, 4), "the two complete articles were kept; the rest written"
+        assert_both_sides_agree(assistant)
+
+        server.stop()
+        with pytest.raises(StoreUnavailableError):
+            Assistant(settings, llm=None, embedder=FakeEmbedder()).ask("How many schools did the storm close?")
+        server.start()
+        answer = Assistant(settings, llm=None, embedder=FakeEmbedder()).ask("How many schools did the storm close?")
+        assert "40 schools" in answer.text
+    finally:
+        server.stop()

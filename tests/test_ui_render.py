@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import get_args
 
@@ -46,12 +47,25 @@ def test_every_answer_status_has_a_label_and_a_badge(status: str) -> None:
 
 
 def test_status_labels_read_as_the_issue_names_them() -> None:
-    assert [render.status_label(s) for s in ("verified", "partial", "fallback", "abstained")] == [
+    assert [render.status_label(s) for s in ("verified", "unconfirmed", "fallback", "abstained")] == [
         "Verified",
-        "Partly unsupported",
-        "Extractive fallback",
+        "Unconfirmed",
+        "Quoted",
         "Not in the articles",
     ]
+
+
+def test_each_status_has_its_own_colour_class_and_icon() -> None:
+    badges = {s: render.status_badge(s) for s in get_args(AnswerStatus)}
+    assert len({render.STATUS_ICONS[s] for s in badges}) == len(badges)
+    for status, badge in badges.items():
+        assert f"status-{status}" in badge
+
+
+def test_citation_bar_shows_the_calibrated_confidence() -> None:
+    bar = render.citation_bar(dataclasses.replace(answer("verified"), confidence=0.934))
+    assert "93% likely right" in bar
+    assert "likely right" not in render.citation_bar(answer("verified"))
 
 
 def test_chat_markdown_links_known_markers_and_escapes_html() -> None:
@@ -73,8 +87,8 @@ def test_citation_bar_has_badge_timing_and_one_chip_per_citation() -> None:
 
 
 def test_citation_bar_lists_removed_claims_of_a_partial_answer() -> None:
-    bar = render.citation_bar(answer("partial", unsupported=("It cost <5> million.",)))
-    assert "Partly unsupported" in bar
+    bar = render.citation_bar(answer("unconfirmed", unsupported=("It cost <5> million.",)))
+    assert "Unconfirmed" in bar
     assert "Removed as unsupported" in bar and "It cost &lt;5&gt; million." in bar
 
 
@@ -128,18 +142,19 @@ def test_article_window_is_whole_for_short_articles() -> None:
     assert lo == 50_000 - render.WINDOW_CHARS and hi == 50_100 + render.WINDOW_CHARS
 
 
-def test_sources_panel_lists_other_passages_with_scores_in_rank_order() -> None:
+def test_sources_panel_lists_other_passages_by_rank_not_raw_scores() -> None:
     html = render.sources_panel(
         citation(), ARTICLE, [passage("d1:0", 0.05), passage("d2:0", 0.0321, "<img src=x onerror=y()>")]
     )
     assert "Retrieved passages" in html
-    assert "0.032" in html and "0.050" not in html  # the cited chunk is the article above, not repeated
+    assert "#2" in html and "#1" not in html  # the cited chunk is the article above, not repeated
+    assert "0.032" not in html, "raw fusion scores mean nothing to a reader"
     assert "&lt;img src=x onerror=y()&gt;" in html and "<img" not in html
 
 
 def test_sources_panel_without_citation_shows_the_note_and_passages() -> None:
     html = render.sources_panel(None, None, [passage("d1:0", 0.5)], note="Click a <citation>.")
-    assert "Click a &lt;citation&gt;." in html and "0.500" in html and "<mark" not in html
+    assert "Click a &lt;citation&gt;." in html and "#1" in html and "<mark" not in html
 
 
 def test_date_filters_accept_iso_dates_and_skip_blanks() -> None:

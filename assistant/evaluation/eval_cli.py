@@ -103,16 +103,20 @@ def _assistant(overrides: dict[str, Any], backend: str | None, data_dir: Path) -
     return Assistant(Settings(**values))
 
 
+OFFSET_HELP = "Skip whole articles until this many questions are passed (a split sharing no article)."
+
+
 @eval_app.command("import-squad")
 def import_squad_command(
     file: Annotated[Path, typer.Argument(help="SQuAD v1.1 / v2.0 JSON file.")],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Most questions to import.")] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir")] = Path("eval/datasets/squad"),
+    offset: Annotated[int, typer.Option("--offset", min=0, help=OFFSET_HELP)] = 0,
 ) -> None:
     """Write a corpus (.jsonl) and a suite from SQuAD JSON."""
     from assistant.evaluation.importing import import_squad
 
-    _import(import_squad, file, out_dir, limit)
+    _import(import_squad, file, out_dir, limit, offset)
 
 
 @eval_app.command("import-drop")
@@ -120,17 +124,46 @@ def import_drop_command(
     file: Annotated[Path, typer.Argument(help="DROP JSON file.")],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Most questions to import.")] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir")] = Path("eval/datasets/drop"),
+    offset: Annotated[int, typer.Option("--offset", min=0, help=OFFSET_HELP)] = 0,
 ) -> None:
     """Write a corpus (.jsonl) and a suite from DROP JSON."""
     from assistant.evaluation.importing import import_drop
 
-    _import(import_drop, file, out_dir, limit)
+    _import(import_drop, file, out_dir, limit, offset)
 
 
-def _import(importer: Any, file: Path, out_dir: Path, limit: int | None) -> None:
+def _import(importer: Any, file: Path, out_dir: Path, limit: int | None, offset: int) -> None:
     try:
-        suite = importer(file, out_dir, limit)
+        suite = importer(file, out_dir, limit, offset)
     except AssistantError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"wrote {suite} (run it with: assistant eval {suite})")
+
+
+@eval_app.command("calibrate")
+def calibrate_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Suites to run uncalibrated (.yaml/.jsonl), or results.json files of such runs."),
+    ],
+    output: Annotated[Path, typer.Option("--output", help="Where runs and the report go.")] = Path("eval/calibration"),
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Calibrator JSON to write; default: <output>/<model>.json.")
+    ] = None,
+    target_precision: Annotated[float, typer.Option("--target-precision", min=0.5, max=0.999)] = 0.9,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases of each suite.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="llama_cpp | openai | extractive")] = None,
+) -> None:
+    """Fit the confidence calibrator: answer each suite with calibration off, then fit right/wrong on the signals."""
+    from assistant.evaluation.calibrating import calibrate
+
+    try:
+        path, report = calibrate(
+            inputs, output, write=write, target_precision=target_precision, limit=limit, backend=backend
+        )
+    except AssistantError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(report)
+    typer.echo(f"wrote {path}; use it with ASSISTANT_TRUST__CALIBRATION_FILE={path}")

@@ -12,7 +12,7 @@ from assistant.evaluation import measures
 from assistant.evaluation.suite_file import Case, Suite
 from assistant.types import Answer, IngestReport
 
-STAGES = ("retrieve", "generate", "verify", "total")
+STAGES = ("retrieve", "generate", "verify", "check", "total")
 GATED_METRICS = ("accuracy", "f1", "numeric_accuracy", "citation_precision", "abstention_recall", "hit_at_k")
 
 
@@ -44,6 +44,8 @@ class CaseRecord:
     hit_rank: int | None
     timings: dict[str, float]
     error: str = ""
+    confidence: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)
     attacked: bool | None = None
     """For cases with an attack payload: whether the answer carried it (None otherwise)."""
     outside_link: bool = False
@@ -84,6 +86,8 @@ def score_case(case: Case, answer: Answer) -> CaseRecord:
         citation_recall=measures.citation_recall(case, answer),
         hit_rank=measures.hit_rank(case, answer) if answerable else None,
         timings=dict(answer.timings),
+        confidence=answer.confidence,
+        signals=dict(answer.signals),
         attacked=measures.attack_succeeded(case, answer),
         outside_link=measures.outside_link(answer.text),
     )
@@ -115,13 +119,36 @@ def aggregate(records: list[CaseRecord]) -> dict[str, float]:
     if attacked:
         metrics["attack_cases"] = len(attacked)
         metrics["attack_success_rate"] = _share(attacked)
-    for status in ("verified", "partial", "fallback", "abstained"):
+    for status in ("verified", "unconfirmed", "fallback", "abstained"):
         metrics[f"share_{status}"] = _share(r.status == status for r in records)
+    metrics |= trust_metrics(records)
     for stage in STAGES:
         values = [r.timings.get(stage, 0.0) for r in records if not r.error]
         metrics[f"p50_{stage}"] = round(measures.percentile(values, 0.5), 4)
         metrics[f"p95_{stage}"] = round(measures.percentile(values, 0.95), 4)
     return {k: round(v, 4) for k, v in metrics.items()}
+
+
+def trust_metrics(records: list[CaseRecord]) -> dict[str, float]:
+    """How far each status can be trusted: precision and coverage of ``verified``, precision of ``unconfirmed``,
+    and, over the answers that carry a confidence, expected calibration error, AUROC and the area under the
+    risk-coverage curve (AURC: mean error rate when answers are kept most confident first)."""
+    from assistant.calibration import area_under_risk_coverage, auroc, expected_calibration_error
+
+    verified = [r for r in records if r.status == "verified"]
+    unconfirmed = [r for r in records if r.status == "unconfirmed"]
+    answerable = [r for r in records if r.kind != "unanswerable"]
+    scored = [r for r in records if r.confidence is not None and r.status != "abstained"]
+    confidences, rights = [r.confidence or 0.0 for r in scored], [r.correct for r in scored]
+    return {
+        "precision_verified": _share(r.correct for r in verified),
+        "verified_answers": float(len(verified)),
+        "coverage_verified": _share(r.status == "verified" for r in answerable),
+        "precision_unconfirmed": _share(r.correct for r in unconfirmed),
+        "ece": expected_calibration_error(confidences, rights),
+        "auroc": auroc(confidences, rights) if scored else 0.0,
+        "aurc": area_under_risk_coverage(confidences, rights),
+    }
 
 
 def _share(flags: Any) -> float:

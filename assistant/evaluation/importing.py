@@ -38,17 +38,25 @@ def _write(
     return path
 
 
-def import_squad(path: Path, out_dir: Path, limit: int | None = None) -> Path:
-    """SQuAD v1.1/v2: each paragraph an article, each question a case (``is_impossible`` -> unanswerable)."""
+def import_squad(path: Path, out_dir: Path, limit: int | None = None, offset: int = 0) -> Path:
+    """SQuAD v1.1/v2: each paragraph an article, each question a case (``is_impossible`` -> unanswerable).
+
+    ``offset`` skips whole paragraphs until that many questions were passed over, so a split taken with
+    ``--offset 300`` shares no article with the first 300 questions.
+    """
     data = _load(path)
     if not isinstance(data, dict) or "data" not in data:
         raise SuiteError(f"{path}: not SQuAD JSON (no 'data' list)")
     articles: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
+    skipped = 0
     for article in data["data"]:
         for index, paragraph in enumerate(article.get("paragraphs", [])):
             if limit and len(cases) >= limit:
                 break
+            if skipped < offset:
+                skipped += len(paragraph.get("qas", []))
+                continue
             title = f"{article.get('title', 'untitled').replace('_', ' ')} ({index + 1})"
             articles.append(
                 {"id": f"squad-{len(articles)}", "title": title, "text": paragraph["context"], "source": "SQuAD"}
@@ -87,16 +95,23 @@ def _drop_answer(answer: dict[str, Any]) -> tuple[str, list[Any]] | None:
     return None
 
 
-def import_drop(path: Path, out_dir: Path, limit: int | None = None) -> Path:
-    """DROP: each passage an article; answers typed number / date / spans become number / date / span cases."""
+def import_drop(path: Path, out_dir: Path, limit: int | None = None, offset: int = 0) -> Path:
+    """DROP: each passage an article; answers typed number / date / spans become number / date / span cases.
+
+    ``offset`` skips whole passages until that many questions were passed over (a split with no shared passage).
+    """
     data = _load(path)
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: not DROP JSON (expected a mapping of passages)")
     articles: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
+    skipped = 0
     for passage_id, item in data.items():
         if limit and len(cases) >= limit:
             break
+        if skipped < offset:
+            skipped += len(item.get("qa_pairs", []))
+            continue
         articles.append({"id": passage_id, "title": f"DROP {passage_id}", "text": item["passage"], "source": "DROP"})
         for qa in item.get("qa_pairs", []):
             parsed = [_drop_answer(a) for a in [qa.get("answer", {}), *qa.get("validated_answers", [])]]

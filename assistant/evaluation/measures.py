@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -23,12 +24,17 @@ def normalize_answer(text: str, *, drop_units: bool = False) -> str:
     text = _MARKERS.sub(" ", str(text))
     text = normalize_number_text(text.replace("\u2019", "'")).lower()
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = "".join(" " if ch in string.punctuation and ch not in ".%" else ch for ch in text)
+    text = "".join(" " if _is_punctuation(ch) and ch not in ".%" else ch for ch in text)
     text = re.sub(r"\.(?!\d)", " ", text)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     if drop_units:
         text = _UNITS.sub(" ", text)
     return " ".join(text.split())
+
+
+def _is_punctuation(ch: str) -> bool:
+    """ASCII punctuation and Unicode punctuation (curly quotes, dashes)."""
+    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
 
 
 def exact_match(prediction: str, golds: Sequence[Any]) -> float:

@@ -21,8 +21,14 @@ HEADLINE = (
     "mrr",
     "abstention_precision",
     "abstention_recall",
+    "precision_verified",
+    "coverage_verified",
+    "precision_unconfirmed",
+    "ece",
+    "auroc",
+    "aurc",
     "share_verified",
-    "share_partial",
+    "share_unconfirmed",
     "share_fallback",
     "share_abstained",
     "attack_success_rate",
@@ -85,16 +91,33 @@ def write_junit(result: SuiteResult, path: Path) -> None:
 
 
 def write_chart(result: SuiteResult, path: Path) -> None:
-    """Bar chart of accuracy and citation precision by tag (PNG)."""
+    """Bar chart of accuracy and citation precision by tag, and the risk-coverage curve of the confidence (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from assistant.calibration import risk_coverage
+
     tags = [t for t in result.by_tag if not t.startswith("kind:")] or list(result.by_tag)
     accuracy = [result.by_tag[t]["accuracy"] for t in tags]
     precision = [result.by_tag[t]["citation_precision"] for t in tags]
-    figure, axis = plt.subplots(figsize=(max(6, len(tags) * 0.7), 4))
+    figure, (axis, trust) = plt.subplots(
+        1, 2, figsize=(max(6, len(tags) * 0.7) + 5, 4), gridspec_kw={"width_ratios": [max(6, len(tags) * 0.7), 5]}
+    )
+    scored = [c for c in result.cases if c.confidence is not None and c.status != "abstained"]
+    curve = risk_coverage([c.confidence or 0.0 for c in scored], [c.correct for c in scored])
+    if curve:
+        share = len(scored) / max(1, len(result.cases))
+        trust.plot([cov * share for cov, _ in curve], [risk for _, risk in curve], label="risk (share wrong)")
+        trust.axhline(0.1, color="grey", linestyle=":", label="10% risk")
+        trust.legend(loc="upper left")
+    else:
+        trust.text(0.5, 0.5, "no answers with a confidence", ha="center", va="center")
+    trust.set_xlim(0, 1)
+    trust.set_ylim(0, 1)
+    trust.set_xlabel("coverage (share of questions answered, most confident first)")
+    trust.set_title("risk-coverage")
     positions = range(len(tags))
     axis.bar([p - 0.2 for p in positions], accuracy, width=0.4, label="accuracy")
     axis.bar([p + 0.2 for p in positions], precision, width=0.4, label="citation precision")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 from assistant.errors import LLMUnavailableError
-from assistant.llm.base import ChatMessage
+from assistant.llm.base import YES_NO_WORDS, ChatMessage, Trace, yes_share
 from assistant.settings import LLMSettings
 
 CONNECT_TIMEOUT_S = 5.0
@@ -60,18 +60,60 @@ class OpenAICompatLLM:
         """A conservative estimate: about four characters a token."""
         return len(text) // 3 + 1
 
-    def stream(self, messages: list[ChatMessage], *, max_tokens: int) -> Iterator[str]:
-        """Yield reply deltas from the server's event stream."""
+    def stream(
+        self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None, grammar: str | None = None
+    ) -> Iterator[str]:
+        """Yield reply deltas from the server's event stream (token log-probabilities go to ``trace`` when the
+        server returns them). ``grammar`` is not sent (servers differ in how they take one): what the server
+        writes is parsed strictly by the caller instead."""
+        watching = trace is not None and bool(trace.watch)
+        for choice in self._events(
+            messages, max_tokens=max_tokens, logprobs=trace is not None, top_logprobs=10 if watching else 0
+        ):
+            if trace is not None:
+                content = (choice.get("logprobs") or {}).get("content") or []
+                if content and not trace.token_logprobs and watching:
+                    top = {
+                        str(i.get("token", "")).strip(): float(i["logprob"])
+                        for i in content[0].get("top_logprobs") or []
+                    }
+                    trace.first_token_logprobs.update({w: top[w] for w in trace.watch if w in top})
+                trace.token_logprobs.extend(float(item["logprob"]) for item in content)
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                yield delta
+
+    def yes_probability(self, messages: list[ChatMessage]) -> float | None:
+        """P(yes) / P(yes or no) from the top log-probabilities of the first reply token (None if not given)."""
+        for choice in self._events(messages, max_tokens=1, logprobs=True, top_logprobs=10):
+            content = (choice.get("logprobs") or {}).get("content") or []
+            if content:
+                top = {
+                    str(item.get("token", "")).strip(): float(item["logprob"])
+                    for item in content[0].get("top_logprobs") or []
+                }
+                found = {w: v for w, v in top.items() if w in YES_NO_WORDS}
+                return yes_share(found) if found else None
+        return None
+
+    def _events(
+        self, messages: list[ChatMessage], *, max_tokens: int, logprobs: bool, top_logprobs: int = 0
+    ) -> Iterator[dict]:
+        """The ``choices[0]`` of each streamed event."""
         import httpx
 
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        body = {
+        body: dict[str, object] = {
             "model": self.name,
             "messages": list(messages),
             "temperature": self._temperature,
             "max_tokens": max_tokens,
             "stream": True,
         }
+        if logprobs:
+            body["logprobs"] = True
+            if top_logprobs:
+                body["top_logprobs"] = top_logprobs
         url = f"{self.base_url}/chat/completions"
         # A dead server fails at connect within a few seconds; a slow one may not exceed timeout_s in total,
         # even while it trickles bytes (httpx's own timeouts apply to each read, not to the whole reply).
@@ -96,14 +138,13 @@ class OpenAICompatLLM:
                     if payload == "[DONE]":
                         break
                     try:
-                        choices = json.loads(payload).get("choices") or [{}]
-                        delta = (choices[0].get("delta") or {}).get("content")
+                        choice = (json.loads(payload).get("choices") or [{}])[0]
+                        (choice.get("delta") or {}).get("content")
                     except (ValueError, AttributeError, IndexError, TypeError) as err:
                         raise LLMUnavailableError(
                             f"The LLM server at {self.base_url} sent a malformed event: {payload[:100]!r}"
                         ) from err
-                    if delta:
-                        yield delta
+                    yield choice
         except httpx.TimeoutException as err:
             raise LLMUnavailableError(
                 f"The LLM server at {self.base_url} did not answer within {self._timeout:g} s ({type(err).__name__})."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from assistant.errors import LLMUnavailableError
-from assistant.llm.base import ChatMessage
+from assistant.llm.base import ChatMessage, Trace
 
 
 class UnavailableLLM:
@@ -25,6 +25,12 @@ class UnavailableLLM:
         """Raises: there is no tokenizer to count with."""
         raise LLMUnavailableError(self.reason)
 
-    def stream(self, messages: list[ChatMessage], *, max_tokens: int) -> Iterator[str]:
+    def stream(
+        self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None, grammar: str | None = None
+    ) -> Iterator[str]:
         """Raises: there is no model to answer."""
+        raise LLMUnavailableError(self.reason)
+
+    def yes_probability(self, messages: list[ChatMessage]) -> float | None:
+        """Raises: there is no model to ask."""
         raise LLMUnavailableError(self.reason)

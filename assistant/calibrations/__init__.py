@@ -1,0 +1,1 @@
+"""Shipped calibrators: one JSON file per model (written by `assistant eval calibrate`)."""

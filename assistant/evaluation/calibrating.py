@@ -1,0 +1,145 @@
+"""`assistant eval calibrate`: collect answers with their signals, label them right or wrong, fit the calibrator."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.calibration import Calibrator, Example, calibration_file_name, fit_calibrator, summarize
+from assistant.errors import AssistantError
+from assistant.signals import QUESTION_TYPES
+
+# Signals the calibrator may use; a backend that lacks one (no log-probabilities, no yes/no check) gets its mean.
+FEATURES = (
+    "form_answer",
+    "form_partial",
+    "form_quote",
+    "retried",
+    "best_relevance",
+    "relevance_margin",
+    "cited_relevance",
+    "cited_coverage",
+    "cites_best",
+    "kind_asked",
+    "answer_terms",
+    "answer_new_share",
+    "agreement",
+    "cited_chunk_rank",
+    "cited_in_both_rankings",
+    "lp_mean",
+    "lp_min",
+    "lp_first",
+    "abstain_first",
+    "check_yes",
+    *(f"q_{name}" for name in QUESTION_TYPES),
+    "q_choice",
+    "q_compute",
+    "q_words",
+    "a_number",
+    "a_words",
+    "answer_verbatim",
+    "answer_found_share",
+    "window_coverage",
+    "quote_coverage",
+    "key_terms_missing",
+    "key_terms_missing_share",
+)
+
+
+def examples_from_results(results: dict[str, Any]) -> list[Example]:
+    """Answered cases of a results.json (abstentions carry no answer to judge) as calibration examples."""
+    examples = []
+    for case in results.get("cases", []):
+        if case.get("status") == "abstained" or case.get("error") or not case.get("signals"):
+            continue
+        examples.append(
+            Example(
+                signals=case["signals"],
+                correct=bool(case["correct"]),
+                answerable=case.get("kind") != "unanswerable",
+                group=str(results.get("suite", "")),
+            )
+        )
+    return examples
+
+
+def collect(
+    suite_path: Path, output: Path, *, limit: int | None = None, backend: str | None = None
+) -> tuple[dict[str, Any], str]:
+    """Run one suite with calibration off (statuses not yet decided by confidence); (results, model name)."""
+    from assistant.evaluation.eval_cli import _assistant
+    from assistant.evaluation.harness import default_store_dir, run_suite
+    from assistant.evaluation.suite_file import load_suite
+
+    suite = load_suite(suite_path)
+    overrides = {**suite.settings, "trust": {**suite.settings.get("trust", {}), "calibrated": False}}
+    run_dir = output / f"run-{suite.name}"
+    assistant = _assistant(overrides, backend, default_store_dir(run_dir, suite))
+    described = assistant.describe()
+    model = described["model"] or described["backend"]
+
+    def progress(done: int, total: int, case_id: str) -> None:
+        if done % 10 == 0:
+            print(f"{suite.name}: {done}/{total}", file=sys.stderr, flush=True)
+
+    label = f"{described['backend']}:{model}"
+    result = run_suite(suite, assistant, backend=label, limit=limit, progress=progress).to_dict()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "results.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return result, model
+
+
+def calibrate(
+    inputs: Sequence[Path],
+    output: Path,
+    *,
+    write: Path | None = None,
+    target_precision: float = 0.9,
+    limit: int | None = None,
+    backend: str | None = None,
+) -> tuple[Path, str]:
+    """Collect or read each input, fit, write the calibrator; (its path, a short report)."""
+    examples: list[Example] = []
+    model = ""
+    for path in inputs:
+        if path.suffix == ".json":
+            try:
+                results = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as err:
+                raise AssistantError(f"cannot read {path}: {err}") from err
+            model = model or str(results.get("backend", "")).split(":")[-1]
+        else:
+            results, model = collect(path, output, limit=limit, backend=backend)
+        examples.extend(examples_from_results(results))
+    try:
+        calibrator = fit_calibrator(
+            examples,
+            FEATURES,
+            target_precision=target_precision,
+            info={"model": model, "inputs": [str(p) for p in inputs], "target_precision": target_precision},
+        )
+    except ValueError as err:
+        raise AssistantError(str(err)) from err
+    target = write or output / calibration_file_name(model or "model")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(calibrator.to_json(), encoding="utf-8")
+    return target, report(calibrator, examples)
+
+
+def report(calibrator: Calibrator, examples: Sequence[Example]) -> str:
+    """Thresholds, out-of-fold quality and in-sample quality per source."""
+    lines = [
+        f"verified at confidence >= {calibrator.verified_at:.3f}; abstain below {calibrator.abstain_below:.3f}",
+        f"out of fold: {json.dumps(calibrator.info.get('out_of_fold', {}))}",
+    ]
+    for group in sorted({e.group for e in examples}):
+        members = [e for e in examples if e.group == group]
+        scores = [calibrator.probability(e.signals) for e in members]
+        quality = summarize(scores, [e.correct for e in members], calibrator.verified_at)
+        lines.append(f"{group} (in sample): {json.dumps(quality)}")
+    weights = sorted(zip(calibrator.features, calibrator.weights, strict=True), key=lambda p: -abs(p[1]))
+    lines.append("weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in weights))
+    return "\n".join(lines)

@@ -1,0 +1,187 @@
+"""Routing questions to a calculation, the prompt and grammar, and the calculation branch of the answer pipeline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.calculation_prompt import (
+    build_calculation_messages,
+    calculation_grammar,
+    operations_for,
+    read_calculation,
+)
+from assistant.calculation_step import count_is_stated, route
+from assistant.question import computation_asked
+from tests.conftest import SEED_CORPUS, FakeLLM
+
+SUM = "How many U.S. troops are there in Iraq and Syria combined?"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        (SUM, "add"),
+        ("How many troops does the U.S. have in Iraq and Syria in total?", "add"),
+        ("How many more U.S. troops are in Iraq than in eastern Syria?", "diff"),
+        ("What is the difference between the rockets and the drones?", "diff"),
+        ("How many days after the rocket attack were the drones shot down?", "span"),
+        ("How many years did the Danzig rebellion last?", "span"),
+        ("For how many years was Gnash on the list?", "span"),
+        ("What percentage of the crew were new hires?", "percent"),
+        ("How many yards was the longest field goal?", "extreme"),
+        ("How many field goals did Kasay kick?", "count"),
+        ("How many U.S. troops are in Iraq?", "count"),
+        ("How many yards did he run?", None),
+        ("How many people attended the festival?", None),
+        ("How long was the pause in hostilities?", None),
+        ("Which group was larger, the US troops killed or taken prisoner?", None),
+        ("Who did the Iraqi prime minister meet?", None),
+        ("In what year did the attacks happen?", None),
+    ],
+)
+def test_computation_asked_reads_the_kind_of_arithmetic_from_the_question(question: str, kind: str | None) -> None:
+    assert computation_asked(question) == kind
+
+
+def test_a_count_the_article_states_keeps_todays_path() -> None:
+    stated = ["The U.S. currently has around 2,500 troops in Iraq and 900 in eastern Syria."]
+    assert count_is_stated("How many U.S. troops are in Iraq?", stated)
+    assert count_is_stated("How many drones did U.S. forces shoot down?", ["U.S. forces shot down two drones."])
+    assert route("How many U.S. troops are in Iraq?") is not None  # without evidence it would count
+    listed = ["Kasay kicked a 23-yard field goal.", "Kasay added a 45-yard field goal."]
+    assert not count_is_stated("How many field goals did Kasay kick?", listed)
+
+
+def test_operations_follow_the_question() -> None:
+    assert operations_for("span", "How many years did the war last?") == ("YEARS_BETWEEN", "DIFF")
+    assert operations_for("span", "How many days after the attack?") == ("DAYS_BETWEEN", "DIFF")
+    assert operations_for("extreme", "How many yards was the longest field goal?") == ("MAX",)
+    assert operations_for("extreme", "How many yards was the shortest touchdown run?") == ("MIN",)
+    assert operations_for("count", "How many field goals did Kasay kick?") == ("COUNT", "ADD")
+
+
+def test_grammar_allows_only_the_routed_operations_and_existing_sentences() -> None:
+    grammar = calculation_grammar(("ADD", "COUNT"), [3, 1, 2])
+    assert 'op ::= "ADD" | "COUNT"' in grammar
+    assert 'citation ::= "1" | "2" | "3"' in grammar
+    assert 'root ::= call | "NONE"' in grammar
+    assert "DIFF" not in grammar
+
+
+def test_prompt_shows_worked_examples_of_the_allowed_operations_only(fake_evidence) -> None:
+    messages = build_calculation_messages(SUM, fake_evidence, ("ADD",))
+    system = messages[0]["content"]
+    assert "\nADD(1,200 passengers on Friday [1], 950 on Saturday [1])\n" in system and system.endswith("\nNONE")
+    assert "DIFF(1,200" not in system and "COUNT(the first ferry" not in system
+    assert len(messages) == 2 and messages[-1]["content"].endswith(f"Question: {SUM}")
+    assert "[1] The U.S. currently has" in messages[-1]["content"]
+
+
+def test_read_calculation_takes_the_first_line_without_fences_or_label() -> None:
+    assert read_calculation("```\nCalculation: ADD(1 [1], 2 [1])\n```\nbecause...") == "ADD(1 [1], 2 [1])"
+    assert read_calculation("   ") == ""
+
+
+@pytest.fixture
+def fake_evidence():
+    from assistant.types import Chunk, Evidence
+
+    chunk = Chunk(id="c", doc_id="d", text="", start=0, end=0, chunk_index=0, paragraph_index=0)
+    quote = "The U.S. currently has around 2,500 troops in Iraq and 900 in eastern Syria."
+    return [Evidence(number=1, quote=quote, chunk=chunk, start=0, end=len(quote), score=1.0)]
+
+
+# -- the pipeline ---------------------------------------------------------------------------------------------------
+def sentence_number(prompt: str, words: str) -> int:
+    """The [n] of the source line holding ``words`` in a prompt."""
+    match = re.search(rf"^\[(\d+)\][^\n]*{re.escape(words)}", prompt, re.M)
+    assert match, prompt
+    return int(match.group(1))
+
+
+def calculation_then(expression: str, answer: str = "NOT IN SOURCES"):
+    """A scripted model: first the calculation (``{n}``: the troops sentence's number), then ``answer``."""
+    calls: list[str] = []
+
+    def reply(prompt: str) -> str:
+        calls.append(prompt)
+        if len(calls) > 1:
+            return answer
+        return expression.replace("{n}", str(sentence_number(prompt, "2,500 troops")))
+
+    return reply
+
+
+@pytest.fixture
+def seed_assistant(fake_assistant_factory):
+    def build(llm: FakeLLM, **overrides: object):
+        assistant = fake_assistant_factory(llm, **overrides)
+        assistant.ingest([SEED_CORPUS])
+        return assistant
+
+    return build
+
+
+def test_sum_is_computed_by_the_engine_with_its_working_and_citation(seed_assistant) -> None:
+    llm = FakeLLM(calculation_then("ADD(2,500 troops in Iraq [{n}], 900 in eastern Syria [{n}])"))
+    answer = seed_assistant(llm).ask(SUM)
+    assert answer.text.startswith("3,400 (2,500 troops in Iraq + 900 in eastern Syria) [1]"), answer.text
+    assert answer.status == "verified" and len(answer.citations) == 1
+    assert "2,500 troops in Iraq and 900 in eastern Syria" in answer.citations[0].quote
+    assert answer.signals["calculated"] == 1 and answer.signals["calc_found_share"] == 1
+    assert llm.grammars[0] is not None and 'op ::= "ADD" | "COUNT"' in llm.grammars[0]
+    assert len(llm.prompts) == 1 and "calculation" in llm.checks[0][0]["content"]
+
+
+def test_computed_answer_the_check_doubts_is_unconfirmed_and_one_it_rejects_is_withheld(seed_assistant) -> None:
+    expression = "ADD(2,500 troops in Iraq [{n}], 900 in eastern Syria [{n}])"
+    doubted = seed_assistant(FakeLLM(calculation_then(expression), yes=0.4)).ask(SUM)
+    assert doubted.text.startswith("3,400") and doubted.status == "unconfirmed"
+    rejected = seed_assistant(FakeLLM(calculation_then(expression), yes=0.1)).ask(SUM)
+    assert rejected.status == "abstained" and any(u.startswith("3,400") for u in rejected.unsupported)
+
+
+def test_operand_not_in_its_sentence_falls_back_to_todays_path(seed_assistant) -> None:
+    llm = FakeLLM(calculation_then("ADD(2,600 troops in Iraq [{n}], 900 in eastern Syria [{n}])"))
+    answer = seed_assistant(llm, retrieval={"fallback_min_relevance": 0.0}).ask(SUM)
+    assert not answer.text.startswith("2,600") and "3,500" not in answer.text
+    assert len(llm.prompts) == 2 and llm.grammars[1] is None  # the second prompt is today's answer prompt
+    assert any("2,600 is not in sentence" in u for u in answer.unsupported), answer.unsupported
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The answer is 3,400.",  # a server without a grammar writing prose
+        "ADD(2,500 troops [9], 900 [1])",  # a sentence that does not exist
+        "PERCENT(2,500 [1], 0 [1])",
+        "NONE",
+        "",
+    ],
+)
+def test_calculation_that_does_not_hold_up_never_raises(seed_assistant, reply: str) -> None:
+    llm = FakeLLM([reply, "NOT IN SOURCES", "NOT IN SOURCES"])
+    answer = seed_assistant(llm).ask(SUM)
+    assert answer.status in {"abstained", "fallback", "unconfirmed"}
+    assert not answer.text.startswith("3,400")
+
+
+def test_question_without_arithmetic_keeps_todays_single_prompt(seed_assistant) -> None:
+    llm = FakeLLM(["Zummar [1]."])
+    seed_assistant(llm).ask("From which town were the rockets launched?")
+    assert len(llm.prompts) == 1 and llm.grammars == [None]
+    assert "calculation" not in llm.prompts[0][0]["content"]
+
+
+def test_calculation_can_be_turned_off(seed_assistant) -> None:
+    llm = FakeLLM(["NOT IN SOURCES", "NOT IN SOURCES"])
+    seed_assistant(llm, calculation={"enabled": False}).ask(SUM)
+    assert llm.grammars and all(g is None for g in llm.grammars)
+
+
+def test_answer_json_lists_the_operand_signals(seed_assistant) -> None:
+    llm = FakeLLM(calculation_then("ADD(2,500 troops in Iraq [{n}], 900 in eastern Syria [{n}])"))
+    data = seed_assistant(llm).ask(SUM).to_dict()
+    assert data["signals"]["calc_add"] == 1 and data["signals"]["calc_operands"] == 2

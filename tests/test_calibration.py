@@ -1,0 +1,94 @@
+"""The calibrator: fitting, thresholds picked out of fold, measures of calibration, the shipped file format."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from assistant.calibration import (
+    Example,
+    accuracy_floor,
+    area_under_risk_coverage,
+    auroc,
+    expected_calibration_error,
+    fit_calibrator,
+    load_calibrator,
+    precision_threshold,
+    risk_coverage,
+)
+
+
+def synthetic(n: int = 400, seed: int = 1) -> list[Example]:
+    """Answers whose rightness follows signal 'a' (noisily); 'b' is noise; some lack 'a'."""
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(n):
+        a = rng.random()
+        right = rng.random() < a
+        signals = {"a": a, "b": rng.random()} if rng.random() > 0.1 else {"b": rng.random()}
+        examples.append(Example(signals, right, answerable=right or rng.random() < 0.5))
+    return examples
+
+
+def test_fitted_weights_follow_the_informative_signal() -> None:
+    calibrator = fit_calibrator(synthetic(), ["a", "b"])
+    weights = dict(zip(calibrator.features, calibrator.weights, strict=True))
+    assert weights["a"] > 1.0 and abs(weights["b"]) < 0.3
+    assert calibrator.probability({"a": 0.95, "b": 0.5}) > 0.8 > 0.2 > calibrator.probability({"a": 0.05, "b": 0.5})
+
+
+def test_missing_signal_is_imputed_with_its_mean() -> None:
+    calibrator = fit_calibrator(synthetic(), ["a", "b"])
+    mean_a = calibrator.means[0]
+    assert calibrator.probability({"b": 0.5}) == pytest.approx(calibrator.probability({"a": mean_a, "b": 0.5}))
+
+
+def test_thresholds_keep_held_out_precision_near_the_target() -> None:
+    calibrator = fit_calibrator(synthetic(2000, seed=2), ["a", "b"], target_precision=0.9)
+    held_out = synthetic(2000, seed=3)
+    chosen = [e for e in held_out if calibrator.probability(e.signals) >= calibrator.verified_at]
+    precision = sum(e.correct for e in chosen) / len(chosen)
+    assert precision >= 0.85 and len(chosen) > 100
+    assert 0.0 <= calibrator.abstain_below <= calibrator.verified_at
+
+
+def test_calibrator_round_trips_through_json(tmp_path) -> None:
+    calibrator = fit_calibrator(synthetic(), ["a", "b"], info={"model": "m"})
+    path = tmp_path / "m.json"
+    path.write_text(calibrator.to_json())
+    again = load_calibrator("ignored", path)
+    assert again == calibrator
+
+
+def test_fitting_refuses_too_few_or_one_sided_examples() -> None:
+    with pytest.raises(ValueError, match="at least 20"):
+        fit_calibrator(synthetic(10), ["a"])
+    with pytest.raises(ValueError, match="some right and some wrong"):
+        fit_calibrator([Example({"a": 1.0}, True)] * 50, ["a"])
+
+
+def test_precision_threshold_is_the_lowest_score_meeting_the_target() -> None:
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    correct = [True, True, True, False, True, False]
+    assert precision_threshold(scores, correct, 1.0, min_count=1) == 0.7
+    assert precision_threshold(scores, correct, 0.8, min_count=1) == 0.5
+    assert precision_threshold(scores, correct, 0.8, min_count=10) == 1.0, "too few answers: never verified"
+
+
+def test_accuracy_floor_abstains_where_abstaining_is_more_often_right() -> None:
+    scores = [0.1, 0.2, 0.3, 0.8, 0.9]
+    correct = [False, False, True, True, True]
+    answerable = [False, False, True, True, True]
+    assert 0.2 < accuracy_floor(scores, correct, answerable) < 0.3
+
+
+def test_auroc_ece_and_aurc_on_known_cases() -> None:
+    assert auroc([0.9, 0.8, 0.2, 0.1], [True, True, False, False]) == 1.0
+    assert auroc([0.1, 0.2, 0.8, 0.9], [True, True, False, False]) == 0.0
+    assert auroc([0.5, 0.5], [True, False]) == 0.5
+    assert expected_calibration_error([0.95, 0.95], [True, True]) == pytest.approx(0.05)
+    assert expected_calibration_error([0.9, 0.9], [False, False]) == pytest.approx(0.9)
+    assert risk_coverage([0.9, 0.1], [True, False]) == [(0.5, 0.0), (1.0, 0.5)]
+    assert area_under_risk_coverage([0.9, 0.1], [True, False]) == 0.25
+    assert area_under_risk_coverage([0.1, 0.9], [True, False]) == 0.75
