@@ -13,17 +13,24 @@ from tests.conftest import FakeLLM
 QUESTION = "How many benches did the Brackwater council approve?"
 
 
-def slow_record_writes(monkeypatch: pytest.MonkeyPatch, started: threading.Event, seconds: float) -> None:
-    """Make every article record wait ``seconds`` after its chunks are in the store: a half-written article."""
+def slow_record_writes(
+    monkeypatch: pytest.MonkeyPatch, started: threading.Event, seconds: float, recorded: set[str] | None = None
+) -> None:
+    """Make every article record wait ``seconds`` after its chunks are in the store: a half-written article.
+    The ids of records written go to ``recorded`` once their write returns."""
     from chromadb.api.models.Collection import Collection
 
     original = Collection.upsert
 
     def upsert(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.name.endswith("-articles"):
-            started.set()
-            time.sleep(seconds)
-        return original(self, *args, **kwargs)
+        if not self.name.endswith("-articles"):
+            return original(self, *args, **kwargs)
+        started.set()
+        time.sleep(seconds)
+        done = original(self, *args, **kwargs)
+        if recorded is not None:
+            recorded.update(kwargs["ids"] if "ids" in kwargs else args[0])
+        return done
 
     monkeypatch.setattr(Collection, "upsert", upsert)
 

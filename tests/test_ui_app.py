@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -594,10 +595,21 @@ def upload_files(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+@dataclass
+class Upload:
+    """The real engine behind a launched app, and what the slowed record writes saw."""
+
+    assistant: Any
+    app: RunningApp
+    base: set[str]
+    started: threading.Event
+    recorded: set[str]
+
+
 @pytest.fixture
-def engine_app(tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, RunningApp]]:
-    """The real engine (fake embedder, scripted model) with article records written slowly: each new article stays
-    half-written (chunks stored, record not) for half a second."""
+def upload_app(tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Upload]:
+    """The real engine (fake embedder, scripted model) whose article records are written slowly: each uploaded
+    article stays half-written (chunks and lexical entries stored, record not) for three seconds."""
     from assistant.engine import Assistant
     from tests.conftest import FakeEmbedder, FakeLLM
     from tests.test_passage_guard import slow_record_writes
@@ -605,44 +617,60 @@ def engine_app(tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatc
     settings = Settings(data_dir=tmp_path / "data", chroma_url=None)
     assistant = Assistant(settings, llm=FakeLLM(echo_first_source), embedder=FakeEmbedder())  # type: ignore[arg-type]
     assistant.ingest([tiny_corpus])
-    slow_record_writes(monkeypatch, threading.Event(), seconds=0.5)
+    base = set(assistant.store.documents())
+    started, recorded = threading.Event(), set[str]()
+    slow_record_writes(monkeypatch, started, seconds=3, recorded=recorded)
     app = RunningApp(assistant, settings)
-    yield assistant, app
+    yield Upload(assistant, app, base, started, recorded)
     app.close()
 
 
-def ask_while(
-    url: str, assistant: Any, users: int, busy: threading.Event, files: int
-) -> tuple[list[list[str]], list[str], list[str]]:
-    """``users`` clients ask (about the base articles and the ones being uploaded) until ``busy`` clears; returns
-    each user's answers, errors, and citations of articles that were not completely stored when answered."""
-    answers: list[list[str]] = [[] for _ in range(users)]
-    errors: list[str] = []
-    half_written: list[str] = []
+@dataclass
+class Load:
+    """What the users saw while the upload ran."""
+
+    answers: list[list[str]]
+    errors: list[str] = field(default_factory=list)
+    half_written: list[str] = field(default_factory=list)
+    """Citations of an article whose record was not written when the answer came back."""
+    asked_half_written: int = 0
+    """Questions about an uploaded article answered while its chunks were stored and its record was not."""
+
+
+def ask_while(upload: Upload, users: int, busy: threading.Event, files: int) -> Load:
+    """``users`` clients ask (about the base articles and the ones being uploaded) until ``busy`` clears."""
+    load = Load(answers=[[] for _ in range(users)])
+    lock = threading.Lock()
     questions = ["How many schools did the storm close?", "How many steel cables were replaced?"] + [
         f"How many new park benches did the council of Brackwater{n} approve?" for n in range(files)
     ]
 
     def user(i: int) -> None:
-        client = make_client(url)
+        client = make_client(upload.app.url)
         turn = 0
         while busy.is_set() or turn < 2:
             question = questions[(i + turn * users) % len(questions)]
+            window = upload.started.is_set() and not upload.recorded
             try:
                 if turn % 2:
                     _, history, bar, _ = client.predict(question, [], 5, "", "", api_name="/chat")
-                    answers[i].append(last_message_text(history))
+                    load.answers[i].append(last_message_text(history))
+                    cited = re.findall(r"Brackwater\d+", bar)
                     if "ui-error" in bar:
-                        errors.append(bar)
+                        with lock:
+                            load.errors.append(bar)
                 else:
                     result = client.predict(question, api_name="/ask")
-                    answers[i].append(result["text"])
-                    for citation in result["citations"]:
-                        article = assistant.get_article(citation["doc_id"])
-                        if article is None or article.text[citation["start"] : citation["end"]] != citation["quote"]:
-                            half_written.append(f"{question} -> {citation['quote']}")
+                    load.answers[i].append(result["text"])
+                    cited = [c["doc_id"] for c in result["citations"] if c["doc_id"] not in upload.base]
+                recorded = set(upload.recorded)  # read after the answer came back
+                with lock:
+                    load.asked_half_written += window and "Brackwater" in question and not recorded
+                    if not recorded and cited:
+                        load.half_written.append(f"{question} -> {cited}")
             except Exception as err:  # every failure is a finding, not a crash of the test thread
-                errors.append(f"{type(err).__name__}: {err}")
+                with lock:
+                    load.errors.append(f"{type(err).__name__}: {err}")
             turn += 1
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
@@ -650,18 +678,17 @@ def ask_while(
         thread.start()
     for thread in threads:
         thread.join(timeout=600)
-    return answers, errors, half_written
+    return load
 
 
 @pytest.mark.timeout(900)
 def test_upload_while_ten_users_ask_completes_and_no_answer_cites_a_half_written_article(
-    engine_app: tuple[Any, RunningApp], tmp_path: Path
+    upload_app: Upload, tmp_path: Path
 ) -> None:
     import gradio as gr
 
-    assistant, app = engine_app
     files = upload_files(tmp_path / "uploads", 8)
-    upload = {f.name: f.fn for f in app.demo.fns.values()}["ingest_files"]
+    upload = {f.name: f.fn for f in upload_app.app.demo.fns.values()}["ingest_files"]
     busy = threading.Event()
     busy.set()
     outcome: dict[str, str] = {}
@@ -675,11 +702,12 @@ def test_upload_while_ten_users_ask_completes_and_no_answer_cites_a_half_written
 
     thread = threading.Thread(target=uploader)
     thread.start()
-    answers, errors, half_written = ask_while(app.url, assistant, users=10, busy=busy, files=len(files))
+    load = ask_while(upload_app, users=10, busy=busy, files=len(files))
     thread.join()
     assert "Added 8" in outcome["result"], outcome
-    assert errors == []
-    assert all(len(a) >= 2 for a in answers), [len(a) for a in answers]
-    assert half_written == []
-    after = assistant.ask("How many new park benches did the council of Brackwater5 approve?")
+    assert load.errors == []
+    assert all(len(a) >= 2 for a in load.answers), [len(a) for a in load.answers]
+    assert load.asked_half_written > 0, "no question came while the upload was half-written"
+    assert load.half_written == []
+    after = upload_app.assistant.ask("How many new park benches did the council of Brackwater5 approve?")
     assert "22 new park benches" in after.text
