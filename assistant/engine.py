@@ -145,11 +145,11 @@ class Assistant:
         store = self.store
         self.check_llm()
         if self._retriever is None:
-            from assistant.injection import InstructionFilter
+            from assistant.passage_guard import PassageGuard
 
-            # Chunks holding text written to a language model ("ignore previous instructions") are never evidence.
+            # Never evidence: text written to a language model, chunks of an article whose write is unfinished.
             retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
-            self._retriever = InstructionFilter(retriever)  # type: ignore[assignment]
+            self._retriever = PassageGuard(retriever, store)  # type: ignore[assignment]
         return AnswerPipeline(self.settings, self._retriever, self.embedder, self.llm)  # type: ignore[arg-type]
 
     # -- ingest ------------------------------------------------------------------------------

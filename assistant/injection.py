@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from assistant.types import Passage
 
@@ -72,17 +71,3 @@ def is_instruction(sentence: str) -> bool:
 def without_instructions(passages: Sequence[Passage]) -> list[Passage]:
     """The passages whose chunks hold no sentence written to a language model."""
     return [p for p in passages if not any(is_instruction(p.chunk.text[s:e]) for s, e in p.chunk.sentence_spans)]
-
-
-class InstructionFilter:
-    """Wraps a retriever: what it returns has no instruction sentence to choose as evidence."""
-
-    def __init__(self, retriever: Any) -> None:
-        self.retriever = retriever
-
-    def retrieve(self, query: str, **kwargs: Any) -> list[Passage]:
-        """The wrapped retriever's passages, instruction sentences taken out."""
-        return without_instructions(self.retriever.retrieve(query, **kwargs))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.retriever, name)

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -573,3 +574,140 @@ def test_real_engine_without_a_store_says_how_to_build_one(tmp_path: Path) -> No
         assert "ingest" in last_message_text(history).lower()
     finally:
         app.close()
+
+
+# -- upload under load (issue 11, case 8) ----------------------------------------------------------------------
+
+
+def echo_first_source(prompt: str) -> str:
+    """A scripted model: the first numbered source, cited."""
+    first = re.search(r"^\[1\] (.+)$", prompt, re.MULTILINE)
+    return f"{first.group(1)} [1]" if first else "NOT IN SOURCES"
+
+
+def upload_files(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(count):
+        path = folder / f"council-{n}.md"
+        path.write_text(f"# Council {n}\n\nThe council of Brackwater{n} approved {n * 3 + 7} new park benches.\n")
+        paths.append(path)
+    return paths
+
+
+@dataclass
+class Upload:
+    """The real engine behind a launched app, and what the slowed record writes saw."""
+
+    assistant: Any
+    app: RunningApp
+    base: set[str]
+    started: threading.Event
+    recorded: set[str]
+
+
+@pytest.fixture
+def upload_app(tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Upload]:
+    """The real engine (fake embedder, scripted model) whose article records are written slowly: each uploaded
+    article stays half-written (chunks and lexical entries stored, record not) for three seconds."""
+    from assistant.engine import Assistant
+    from tests.conftest import FakeEmbedder, FakeLLM
+    from tests.test_passage_guard import slow_record_writes
+
+    settings = Settings(data_dir=tmp_path / "data", chroma_url=None)
+    assistant = Assistant(settings, llm=FakeLLM(echo_first_source), embedder=FakeEmbedder())  # type: ignore[arg-type]
+    assistant.ingest([tiny_corpus])
+    base = set(assistant.store.documents())
+    started, recorded = threading.Event(), set[str]()
+    slow_record_writes(monkeypatch, started, seconds=3, recorded=recorded)
+    app = RunningApp(assistant, settings)
+    yield Upload(assistant, app, base, started, recorded)
+    app.close()
+
+
+@dataclass
+class Load:
+    """What the users saw while the upload ran."""
+
+    answers: list[list[str]]
+    errors: list[str] = field(default_factory=list)
+    half_written: list[str] = field(default_factory=list)
+    """Citations of an article whose record was not written when the answer came back."""
+    asked_half_written: int = 0
+    """Questions about an uploaded article answered while its chunks were stored and its record was not."""
+
+
+def ask_while(upload: Upload, users: int, busy: threading.Event, files: int) -> Load:
+    """``users`` clients ask (about the base articles and the ones being uploaded) until ``busy`` clears."""
+    load = Load(answers=[[] for _ in range(users)])
+    lock = threading.Lock()
+    questions = ["How many schools did the storm close?", "How many steel cables were replaced?"] + [
+        f"How many new park benches did the council of Brackwater{n} approve?" for n in range(files)
+    ]
+
+    def user(i: int) -> None:
+        client = make_client(upload.app.url)
+        turn = 0
+        while busy.is_set() or turn < 2:
+            question = questions[(i + turn * users) % len(questions)]
+            window = upload.started.is_set() and not upload.recorded
+            try:
+                if turn % 2:
+                    _, history, bar, _ = client.predict(question, [], 5, "", "", api_name="/chat")
+                    load.answers[i].append(last_message_text(history))
+                    cited = re.findall(r"Brackwater\d+", bar)
+                    if "ui-error" in bar:
+                        with lock:
+                            load.errors.append(bar)
+                else:
+                    result = client.predict(question, api_name="/ask")
+                    load.answers[i].append(result["text"])
+                    cited = [c["doc_id"] for c in result["citations"] if c["doc_id"] not in upload.base]
+                recorded = set(upload.recorded)  # read after the answer came back
+                with lock:
+                    load.asked_half_written += window and "Brackwater" in question and not recorded
+                    if not recorded and cited:
+                        load.half_written.append(f"{question} -> {cited}")
+            except Exception as err:  # every failure is a finding, not a crash of the test thread
+                with lock:
+                    load.errors.append(f"{type(err).__name__}: {err}")
+            turn += 1
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    return load
+
+
+@pytest.mark.timeout(900)
+def test_upload_while_ten_users_ask_completes_and_no_answer_cites_a_half_written_article(
+    upload_app: Upload, tmp_path: Path
+) -> None:
+    import gradio as gr
+
+    files = upload_files(tmp_path / "uploads", 8)
+    upload = {f.name: f.fn for f in upload_app.app.demo.fns.values()}["ingest_files"]
+    busy = threading.Event()
+    busy.set()
+    outcome: dict[str, str] = {}
+
+    def uploader() -> None:
+        time.sleep(1)  # the users are asking already
+        try:
+            outcome["result"], outcome["stats"] = upload([str(p) for p in files], gr.Progress())
+        finally:
+            busy.clear()
+
+    thread = threading.Thread(target=uploader)
+    thread.start()
+    load = ask_while(upload_app, users=10, busy=busy, files=len(files))
+    thread.join()
+    assert "Added 8" in outcome["result"], outcome
+    assert load.errors == []
+    assert all(len(a) >= 2 for a in load.answers), [len(a) for a in load.answers]
+    assert load.asked_half_written > 0, "no question came while the upload was half-written"
+    assert load.half_written == []
+    after = upload_app.assistant.ask("How many new park benches did the council of Brackwater5 approve?")
+    assert "22 new park benches" in after.text
