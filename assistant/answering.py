@@ -268,7 +268,8 @@ class AnswerPipeline:
         if calibrator is None:
             return _Judged(draft, "fallback" if draft.form == "quote" else "unconfirmed", None, signals)
         confidence = calibrator.probability(signals)
-        if confidence < calibrator.abstain_below:
+        floor = self.settings.trust.abstain_below
+        if confidence < (calibrator.abstain_below if floor is None else floor):
             dropped = _Draft(form="none", text=ABSTAIN_TEXT, unsupported=(*draft.unsupported, draft.text))
             return _Judged(dropped, "abstained", confidence, signals)
         if draft.form == "quote":

@@ -165,7 +165,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         values: dict[str, object] = {
             "data_dir": tmp_path / "data",
             "chroma_url": None,
-            "trust": {"calibration_file": calibration, "check": True},
+            "trust": {"calibration_file": calibration, "check": True, "abstain_below": None},
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from assistant.calibration import (
+    Calibrator,
     Example,
     accuracy_floor,
     area_under_risk_coverage,
@@ -92,3 +93,15 @@ def test_auroc_ece_and_aurc_on_known_cases() -> None:
     assert risk_coverage([0.9, 0.1], [True, False]) == [(0.5, 0.0), (1.0, 0.5)]
     assert area_under_risk_coverage([0.9, 0.1], [True, False]) == 0.25
     assert area_under_risk_coverage([0.1, 0.9], [True, False]) == 0.75
+
+
+def test_the_shipped_calibrator_of_the_default_model_loads() -> None:
+    from assistant.settings import Settings
+
+    calibrator = load_calibrator(Settings().llm.model)
+    assert isinstance(calibrator, Calibrator)
+    assert "abstain_log" in calibrator.features
+    out_of_fold = calibrator.info["out_of_fold"]
+    # Either no confidence reached the target precision out of fold, and nothing is ever verified, or it did.
+    nothing_verified = calibrator.verified_at >= 1.0 and out_of_fold["share_at_verified"] == 0
+    assert nothing_verified or out_of_fold["precision_at_verified"] >= 0.9

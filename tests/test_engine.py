@@ -307,6 +307,19 @@ def test_an_answer_the_check_rejects_outright_is_withheld(ingested) -> None:
     assert any("40 schools" in u for u in answer.unsupported), "the withheld answer stays inspectable"
 
 
+def test_the_configured_floor_replaces_the_calibrators_floor(ingested, tmp_path) -> None:
+    from tests.conftest import write_check_calibrator
+
+    def ask(floor: float | None, yes: float):
+        trust = {"calibration_file": write_check_calibrator(tmp_path / "c.json"), "check": True, "abstain_below": floor}
+        return ingested(FakeLLM(["The storm closed 40 schools [1]."], yes=yes), trust=trust).ask(QUESTION)
+
+    unsure = ask(None, 0.3)  # the calibrator's own floor (0.2) withholds it
+    assert unsure.status == "abstained" and unsure.confidence is not None and unsure.confidence < 0.2
+    assert ask(0.05, 0.3).status == "unconfirmed", "a lower configured floor shows it, still not verified"
+    assert ask(0.9, 0.6).status == "abstained", "a higher configured floor withholds a likelier answer"
+
+
 def test_the_check_continues_the_answering_chat_and_names_the_answer_and_source(ingested) -> None:
     llm = FakeLLM(["The storm closed 40 schools [1]."])
     ingested(llm).ask(QUESTION)

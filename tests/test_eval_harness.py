@@ -306,11 +306,11 @@ def test_calibrate_fits_from_results_files_and_writes_a_calibrator(tmp_path: Pat
     rng = random.Random(0)
     cases = []
     for i in range(120):
-        yes = rng.random()
-        right = rng.random() < yes
+        doubt = rng.random()  # P(the model's first word is "NOT")
+        right = rng.random() > doubt
         cases.append(
             {"id": str(i), "kind": "span", "status": "unconfirmed", "correct": right, "error": "",
-             "signals": {"check_yes": yes, "form_answer": 1.0}}
+             "signals": {"abstain_first": doubt, "form_answer": 1.0}}
         )  # fmt: skip
     cases.append({"id": "gate", "kind": "span", "status": "abstained", "correct": False, "signals": {}})
     results = tmp_path / "results.json"
@@ -318,12 +318,12 @@ def test_calibrate_fits_from_results_files_and_writes_a_calibrator(tmp_path: Pat
     out = tmp_path / "cal.json"
     result = CliRunner().invoke(cli(), ["eval", "calibrate", str(results), "--write", str(out)])
     assert result.exit_code == 0, result.output
-    assert "verified at confidence >=" in result.output and "check_yes" in result.output
+    assert "verified at confidence >=" in result.output and "abstain_log" in result.output
     calibrator = load_calibrator("m", out)
     assert calibrator is not None and calibrator.info["model"] == "m"
-    assert calibrator.probability({"check_yes": 0.95, "form_answer": 1.0}) > calibrator.probability(
-        {"check_yes": 0.05, "form_answer": 1.0}
-    )
+    assert calibrator.probability({"abstain_log": -9.0, "form_answer": 1.0}) > calibrator.probability(
+        {"abstain_log": -0.1, "form_answer": 1.0}
+    ), "abstain_log is derived from the abstain_first of older results"
 
 
 def test_calibrate_without_enough_answers_gives_one_clear_error(tmp_path: Path) -> None:
