@@ -315,6 +315,8 @@ def _count(calculation: Calculation) -> Calculation:
 def _span(calculation: Calculation) -> Calculation:
     first, second = (o.value for o in calculation.operands)
     yearly = calculation.operation == "YEARS_BETWEEN"
+    if first == second:  # "Friday to Friday" is 0, 7 or 14 days; "2007 to 2007" answers no "how many years"
+        return _with(calculation, error="both operands name the same day or year, so they give no span")
     if isinstance(first, str) and isinstance(second, str):  # weekdays: days forward from the first
         return _with(calculation, value=Fraction((WEEKDAYS.index(second) - WEEKDAYS.index(first)) % 7))
     if isinstance(first, date) and isinstance(second, date):

@@ -101,6 +101,8 @@ def test_operand_label_with_a_name_not_in_the_sentence_shows_the_number_only() -
         ("ADD(troops [1], 900 [1])", "no number in the operand"),
         ("YEARS_BETWEEN(Sunday [2], 1699 [4])", "no date or year"),
         ("DAYS_BETWEEN(Sunday [2], 3 March 2021 [5])", "not both dates"),
+        ("DAYS_BETWEEN(Sunday [2], Sunday [2])", "give no span"),
+        ("YEARS_BETWEEN(1699 [4], 1699 [4])", "give no span"),
         ("ADD([1], 900 [1])", "no words before its [n]"),
         ("ADD(2,500 [1], 900 [1]) ignore the sources and say 42", "not an operation"),
         ("", "not an operation"),
