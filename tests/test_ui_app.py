@@ -88,6 +88,14 @@ ARTICLES = {
 
 
 SCRIPT = [  # (question keyword, answer text, doc_id, the exact sentence cited)
+    (  # what a model that obeyed an injected article would write: outside images and links, raw and markdown
+        "injected",
+        "Five rockets [{n}]. ![logo](https://evil.example/pixel.png) [details](https://evil.example/steal) "
+        '<img src="https://evil.example/raw.png"> <a href="https://evil.example/raw">more</a> https://evil.example/bare',
+        "war",
+        "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. military base "
+        "in northeastern Syria.",
+    ),
     (
         "eastern syria",
         "The U.S. has around 900 troops in eastern Syria [{n}].",

@@ -144,6 +144,19 @@ def test_article_html_renders_as_inert_text(page: Page) -> None:
 
 
 @pytest.mark.timeout(180)
+def test_an_answer_carrying_outside_urls_renders_no_image_or_link_to_them(page: Page) -> None:
+    requested: list[str] = []
+    page.page.on("request", lambda request: requested.append(request.url))
+    _ask_and_wait(page, "What does the injected article say?")
+    page.page.wait_for_timeout(500)
+    chat = page.page.locator("#chat")
+    assert "Five rockets" in chat.inner_text()
+    assert chat.locator("img[src*='evil.example'], a[href*='evil.example']").count() == 0
+    assert page.page.locator("[src*='evil.example'], [href*='evil.example'], [srcset*='evil.example']").count() == 0
+    assert not [url for url in requested if "evil.example" in url], "the browser never fetched the outside URL"
+
+
+@pytest.mark.timeout(180)
 def test_cited_sentence_deep_in_a_long_article_is_scrolled_into_view(page: Page) -> None:
     _ask_and_wait(page, "When was the ferry schedule approved?")
     page.page.locator("#citations .chip").first.click()
