@@ -27,6 +27,24 @@ def fuse(rankings: Sequence[Sequence[str]], k: int) -> list[tuple[str, float, li
     return [(item, scores[item], ranks[item]) for item in ordered]
 
 
+def keep_leaders(
+    fused: Sequence[tuple[str, float, list[int | None]]], rankings: Sequence[Sequence[str]], top_k: int
+) -> list[tuple[str, float, list[int | None]]]:
+    """The best ``top_k`` of ``fused``, always holding the first hit of every ranking.
+
+    Reciprocal rank fusion alone drops an id that only one search found, even at its first place (1/61 loses to
+    two middling ranks, 1/63 + 1/62): on a large archive the one article naming a rare word can rank first
+    lexically and nowhere among the nearest vectors. Each search's best hit therefore keeps a place.
+    """
+    leaders = {ranking[0] for ranking in rankings if ranking}
+    chosen = {item for item, _, _ in fused if item in leaders}
+    for item, _, _ in fused:
+        if len(chosen) >= max(top_k, len(leaders)):
+            break
+        chosen.add(item)
+    return [entry for entry in fused if entry[0] in chosen]
+
+
 class HybridRetriever:
     """Dense + lexical retrieval over one store."""
 
@@ -50,7 +68,7 @@ class HybridRetriever:
         vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
         dense = [i for i, _ in self.store.dense_search(vector, n, wanted)]
         lexical = [i for i, _ in self.store.lexical_search(query, n, wanted)]
-        fused = fuse([dense, lexical], self.settings.rrf_k)[:top_k]
+        fused = keep_leaders(fuse([dense, lexical], self.settings.rrf_k), [dense, lexical], top_k)
         chunks = self.store.chunks_by_id([i for i, _, _ in fused])
         return [
             Passage(chunk=chunks[i], score=score, dense_rank=r[0], lexical_rank=r[1])

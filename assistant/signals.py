@@ -70,6 +70,7 @@ def compute_signals(
         "agreement": _agreement(said, evidence),
         "cited_chunk_rank": _chunk_rank(cited, passages),
         "cited_in_both_rankings": _in_both(cited, passages),
+        "calculated": 0.0,
     }
     signals |= question_signals(question, facts.text)
     signals |= alignment_signals(question, facts.text, [e.quote for e in cited])

@@ -105,3 +105,21 @@ def test_the_shipped_calibrator_of_the_default_model_loads() -> None:
     # Either no confidence reached the target precision out of fold, and nothing is ever verified, or it did.
     nothing_verified = calibrator.verified_at >= 1.0 and out_of_fold["share_at_verified"] == 0
     assert nothing_verified or out_of_fold["precision_at_verified"] >= 0.9
+
+
+def test_every_answer_says_whether_it_was_computed_so_the_flag_can_carry_weight() -> None:
+    from assistant.evaluation.calibrating import examples_from_results
+    from assistant.signals import DraftFacts, compute_signals
+
+    plain = compute_signals("Who won?", DraftFacts(text="Smith [1]", form="answer"), [], [])
+    assert plain["calculated"] == 0.0, "a flag present only when true is imputed as always true and weighs nothing"
+    older = {"suite": "s", "cases": [{"status": "unconfirmed", "correct": True, "signals": {"lp_mean": -0.1}}]}
+    assert examples_from_results(older)[0].signals["calculated"] == 0.0
+    rng = random.Random(5)
+    examples = []
+    for _ in range(300):
+        computed = rng.random() < 0.3
+        signals = {"calculated": 1.0 if computed else 0.0, "b": rng.random()}
+        examples.append(Example(signals, rng.random() < (0.8 if computed else 0.3), answerable=True))
+    calibrator = fit_calibrator(examples, ["calculated", "b"])
+    assert calibrator.weights[0] > 0.5

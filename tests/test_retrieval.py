@@ -7,7 +7,7 @@ from pathlib import Path
 from assistant.evidence import select_evidence
 from assistant.lexical import Entry, Filters, TantivyIndex
 from assistant.question import key_terms
-from assistant.retrieval import fuse
+from assistant.retrieval import fuse, keep_leaders
 from assistant.text import terms
 from assistant.types import Chunk, Passage
 from tests.conftest import FakeEmbedder
@@ -84,6 +84,17 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     fused = fuse([["a", "b", "c"], ["b", "c", "a"]], k=60)
     assert fused[0][0] == "b"
     assert fused[0][2] == [2, 1]
+
+
+def test_the_first_hit_of_each_search_keeps_a_place_after_fusion() -> None:
+    dense = ["d1", "both1", "both2", "d2", "both3"]
+    lexical = ["rare", "both1", "both2", "both3", "l1"]
+    fused = fuse([dense, lexical], k=60)
+    assert "rare" not in [item for item, _, _ in fused[:3]], "plain fusion drops a lexical-only first hit"
+    kept = [item for item, _, _ in keep_leaders(fused, [dense, lexical], 3)]
+    assert len(kept) == 3 and "rare" in kept and "d1" in kept and kept[0] == "both1"
+    agreeing = fuse([["a", "b", "c"], ["a", "c", "b"]], k=60)
+    assert keep_leaders(agreeing, [["a", "b", "c"], ["a", "c", "b"]], 2) == agreeing[:2]
 
 
 def test_key_terms_are_names_and_figures_not_question_words() -> None:

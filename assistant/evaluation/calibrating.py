@@ -12,8 +12,8 @@ from assistant.calibration import Calibrator, Example, calibration_file_name, fi
 from assistant.errors import AssistantError
 from assistant.signals import abstain_log
 
-# Signals the calibrator may use; a backend that lacks one (no log-probabilities, no yes/no check) gets its mean.
-# Signals the calibrator is fitted on. A lean set: on the calibration splits, adding the question-type,
+# Signals the calibrator is fitted on; a backend that lacks one (no log-probabilities, no yes/no check) gets its
+# mean, and so do the calc_* signals of an answer that was not computed (they speak only among computed ones). A lean set: on the calibration splits, adding the question-type,
 # alignment and agreement signals raised in-sample fit but lowered the share of answers that reached 0.9
 # out-of-fold precision (none at all with every signal), i.e. they overfit the articles they were fitted on.
 FEATURES = (
@@ -51,6 +51,7 @@ def examples_from_results(results: dict[str, Any]) -> list[Example]:
         signals = dict(case["signals"])
         if "abstain_first" in signals and "abstain_log" not in signals:  # results written before abstain_log
             signals["abstain_log"] = abstain_log(signals["abstain_first"])
+        signals.setdefault("calculated", 0.0)  # results written before every answer said whether it was computed
         examples.append(
             Example(
                 signals=signals,
