@@ -210,12 +210,17 @@ def _read_operand(operation: str, text: str, number: int, sources: Mapping[int, 
         value = _when(text, yearly=operation == "YEARS_BETWEEN")
         if value is None:
             return Operand(text, number, reason="no date or year in the operand")
+        if isinstance(value, tuple):
+            shown = ", ".join(_plain(v) for v in value)
+            return Operand(text, number, reason=f"the operand names more than one point in time ({shown})")
         found = _when_in(value, sentence)
     else:
         quantities = parse_quantities(text)
         if not quantities:
             return Operand(text, number, reason="no number in the operand")
         first = quantities[0]
+        if operation == "PERCENT" and first.is_percent:
+            return Operand(text, number, reason="the operand is a percentage already, not a part or a whole")
         value = _exact(first.value)
         found = any(abs(q.value - first.value) <= 1e-9 * max(1.0, abs(first.value)) for q in parse_quantities(sentence))
     if not found:
@@ -250,19 +255,32 @@ def _plain(value: object) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _when(text: str, *, yearly: bool) -> date | str | Fraction | None:
-    """A full date, a weekday, or (for YEARS_BETWEEN) a year the operand names."""
-    for mention in parse_dates(text):
-        if mention.kind == "date":
-            return date.fromisoformat(mention.value)
-        if mention.kind == "weekday" and not yearly:
-            return mention.value
+def _when(text: str, *, yearly: bool) -> date | str | Fraction | tuple[object, ...] | None:
+    """The one full date, weekday or (for YEARS_BETWEEN) year the operand names; a tuple of them when it names
+    several ("1575-1577", "from 2000 to 2009": which end is meant cannot be known), None when it names none."""
+    mentions = parse_dates(text)
+    dates = list(dict.fromkeys(date.fromisoformat(m.value) for m in mentions if m.kind == "date"))
     if yearly:
-        # parse_dates knows 1800-2100; older years ("1699", "AD 900") are plain numbers to it.
-        for quantity in parse_quantities(text):
-            if quantity.value == int(quantity.value) and 1 <= quantity.value <= 2200 and not quantity.is_percent:
-                return Fraction(int(quantity.value))
-    return None
+        years = list(dict.fromkeys([d.year for d in dates] + [int(m.value) for m in mentions if m.kind == "year"]))
+        if not years:
+            # parse_dates knows 1800-2100; older years ("1699", "AD 900") are plain numbers to it.
+            years = list(
+                dict.fromkeys(
+                    int(q.value)
+                    for q in parse_quantities(text)
+                    if q.value == int(q.value) and 1 <= q.value <= 2200 and not q.is_percent
+                )
+            )
+        if len(years) > 1:
+            return tuple(years)
+        if dates:
+            return dates[0]
+        return Fraction(years[0]) if years else None
+    weekdays = list(dict.fromkeys(m.value for m in mentions if m.kind == "weekday"))
+    named: list[date] | list[str] = dates or weekdays
+    if len(named) > 1:
+        return tuple(named)
+    return named[0] if named else None
 
 
 def _when_in(value: date | str | Fraction, sentence: str) -> bool:

@@ -72,22 +72,28 @@ def sentences_and_questions() -> tuple[list[str], list[str]]:
     return sentences, questions
 
 
+ARTICLES_PER_FILE = 2_000
+
+
 def write_archive(folder: Path, chunks: int, sentences: list[str], seed: int = 7) -> int:
-    """A .jsonl archive of about ``chunks`` chunks (articles of 14-22 sentences: about 3 chunks each)."""
+    """An archive of about ``chunks`` chunks (articles of 14-22 sentences: about 3 chunks each) in .jsonl files."""
     rng = random.Random(seed)
     articles = max(1, chunks // 3)
-    with (folder / "archive.jsonl").open("w", encoding="utf-8") as handle:
-        for i in range(articles):
-            body = [rng.choice(sentences) for _ in range(rng.randint(14, 22))]
-            paragraphs = "\n\n".join(" ".join(body[j : j + 6]) for j in range(0, len(body), 6))
-            published = f"{2000 + i % 25}-{1 + i % 12:02d}-15"
-            record = {
-                "title": f"Archive story {i}",
-                "text": paragraphs,
-                "source": f"Wire {i % 7}",
-                "published": published,
-            }
-            handle.write(json.dumps(record) + "\n")
+    files = []
+    for i in range(articles):
+        body = [rng.choice(sentences) for _ in range(rng.randint(14, 22))]
+        paragraphs = "\n\n".join(" ".join(body[j : j + 6]) for j in range(0, len(body), 6))
+        record = {
+            "title": f"Archive story {i}",
+            "text": paragraphs,
+            "source": f"Wire {i % 7}",
+            "published": f"{2000 + i % 25}-{1 + i % 12:02d}-15",
+        }
+        if i % ARTICLES_PER_FILE == 0:  # files stay under the ingest's per-file size limit, as in a real archive
+            files.append([])
+        files[-1].append(json.dumps(record))
+    for number, lines in enumerate(files):
+        (folder / f"archive-{number:03d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return articles
 
 
@@ -156,6 +162,8 @@ def bench_size(chunks: int, sentences: list[str], questions: list[str], work: Pa
     settings = Settings(data_dir=folder / "data", chroma_url=None, near_duplicate_threshold=1.0)
     assistant = Assistant(settings, llm=None, embedder=HashEmbedder())
     report = assistant.ingest([corpus])
+    if report.errors:
+        raise SystemExit(f"ingest of the {chunks}-chunk archive failed: {report.errors[:3]}")
     stored = assistant.stats()["chunks"]
     question_file = folder / "questions.json"
     question_file.write_text(json.dumps(questions))

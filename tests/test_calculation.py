@@ -17,6 +17,8 @@ SOURCES = {
     5: "The fort was besieged on 3 March 2021 and relieved on 17 March 2021; 0 defenders were lost.",
     6: "Kasay kicked a 23-yard field goal, and Kasay added a 45-yard field goal before halftime.",
     7: "Of the 40 crew members, 10 were new hires.",
+    8: "The county recorded 646 births in 1990 and 566 in 2000; the siege lasted from 1575-1577.",
+    9: "Prices rose 70% to $5.11 a barrel.",
 }
 
 
@@ -49,6 +51,30 @@ def test_days_between_full_dates_and_between_weekdays() -> None:
     weekdays = evaluate("DAYS_BETWEEN(Sunday [2], Monday [3])", SOURCES)
     assert weekdays.value == 1 and weekdays.render() == "1 day (from Sunday [2] to Monday [3])"
     assert isinstance(evaluate("DAYS_BETWEEN(3 March 2021 [5], 17 March 2021 [5])", SOURCES).operands[0].value, date)
+
+
+def test_a_span_reads_the_year_an_operand_names_not_its_other_numbers() -> None:
+    calculation = evaluate("YEARS_BETWEEN(646 births in 1990 [8], 566 in 2000 [8])", SOURCES)
+    assert calculation.value == 10, "646 births in 1990 is the year 1990, not 646"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["YEARS_BETWEEN(1575-1577 [8], 1990 [8])", "YEARS_BETWEEN(from 1990 to 2000 [8], 1577 [8])"],
+)
+def test_an_operand_naming_two_years_is_refused_not_guessed(expression: str) -> None:
+    calculation = evaluate(expression, SOURCES)
+    assert not calculation.ok and "more than one point in time" in (calculation.error or "")
+
+
+def test_an_operand_naming_two_dates_or_two_weekdays_is_refused() -> None:
+    assert not evaluate("DAYS_BETWEEN(3 March 2021 to 17 March 2021 [5], 17 March 2021 [5])", SOURCES).ok
+    assert not evaluate("DAYS_BETWEEN(Sunday and Monday [2], Monday [3])", SOURCES).ok
+
+
+def test_a_percentage_is_no_part_or_whole_of_another() -> None:
+    calculation = evaluate("PERCENT(70% [9], 5.11 a barrel [9])", SOURCES)
+    assert not calculation.ok and "percentage already" in (calculation.error or "")
 
 
 def test_percent_is_exact_and_rounded_only_when_shown() -> None:
@@ -95,7 +121,7 @@ def test_operand_label_with_a_name_not_in_the_sentence_shows_the_number_only() -
         ("ADD 2,500 and 900", "not an operation"),
         ("SQRT(900 [1])", "unknown operation"),
         ("ADD(2,600 troops [1], 900 [1])", "2,600 is not in sentence [1]"),
-        ("ADD(2,500 [1], 900 [9])", "there is no sentence [9]"),
+        ("ADD(2,500 [1], 900 [19])", "there is no sentence [19]"),
         ("DIFF(900 [1])", "DIFF takes 2 operands, got 1"),
         ("ADD()", "takes 2-20 operands, got 0"),
         ("ADD(troops [1], 900 [1])", "no number in the operand"),
