@@ -45,7 +45,7 @@ def _sentence_vectors(chunk: Chunk) -> Any:
     rows = unpack_int8(chunk.sentence_vectors)
     if len(rows) != len(chunk.sentence_spans):
         return None
-    return [list(map(float, row)) for row in rows]
+    return rows
 
 
 def select_evidence(
@@ -57,7 +57,10 @@ def select_evidence(
     question_vector: list[float] | None = None,
 ) -> tuple[list[Evidence], Support]:
     """The ``limit`` most relevant distinct sentences, numbered [1].. in order of relevance."""
+    import numpy as np
+
     candidates: list[tuple[int, int, str, Passage]] = []
+    sentence_terms: list[set[str]] = []
     stored: list[Any] = []
     seen: set[str] = set()
     for passage in passages:
@@ -65,11 +68,13 @@ def select_evidence(
         vectors = _sentence_vectors(chunk)
         for index, (rel_start, rel_end) in enumerate(chunk.sentence_spans):
             quote = chunk.text[rel_start:rel_end]
-            key = " ".join(terms(quote))
+            words = terms(quote)
+            key = " ".join(words)
             if not key or key in seen:
                 continue
             seen.add(key)
             candidates.append((chunk.start + rel_start, chunk.start + rel_end, quote, passage))
+            sentence_terms.append(set(words))
             stored.append(vectors[index] if vectors is not None else None)
     if not candidates:
         return [], Support(0.0, tuple(key_terms(question)))
@@ -81,17 +86,16 @@ def select_evidence(
     else:
         fresh = embedder.embed(unknown) if unknown else []
     fresh_iter = iter(fresh)
-    sentence_vectors = [v if v is not None else next(fresh_iter) for v in stored]
+    matrix = np.asarray([v if v is not None else next(fresh_iter) for v in stored], dtype=np.float32)
+    dense_scores = (matrix @ np.asarray(question_vector, dtype=np.float32)).tolist()
     question_terms = set(terms(question))
-    sentence_terms = [set(terms(c[2])) for c in candidates]
     df = {t: sum(t in s for s in sentence_terms) for t in question_terms}
     idf = {t: math.log(1 + len(candidates) / (1 + df[t])) for t in question_terms}
     total_idf = sum(idf.values()) or 1.0
     scored = []
-    for candidate, vector, words in zip(candidates, sentence_vectors, sentence_terms, strict=True):
-        dense = float(sum(a * b for a, b in zip(question_vector, vector, strict=True)))
+    for candidate, dense, words in zip(candidates, dense_scores, sentence_terms, strict=True):
         lexical = sum(idf[t] for t in question_terms if t in words) / total_idf
-        scored.append((0.6 * dense + 0.4 * lexical, lexical, candidate))
+        scored.append((0.6 * float(dense) + 0.4 * lexical, lexical, candidate))
     scored.sort(key=lambda item: -item[0])
     chosen = scored[:limit]
     evidence = [

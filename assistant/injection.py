@@ -68,6 +68,16 @@ def is_instruction(sentence: str) -> bool:
     return sum(bool(p.search(sentence)) for p in _WEAK) + bool(_PERSONA.search(sentence)) >= 2
 
 
+def holds_instruction(text: str, sentence_spans: Sequence[tuple[int, int]]) -> bool:
+    """True when a sentence of ``text`` (at ``sentence_spans``) speaks to a language model."""
+    # The weak signals count only two to a sentence; when the whole text holds fewer than two, no sentence can,
+    # so only the strong signals are looked for sentence by sentence (most chunks, most of the time).
+    weak_in_text = sum(bool(p.search(text)) for p in _WEAK) + bool(_PERSONA.search(text))
+    if weak_in_text >= 2:
+        return any(is_instruction(text[s:e]) for s, e in sentence_spans)
+    return any(_STRONG.search(text[s:e]) for s, e in sentence_spans)
+
+
 def without_instructions(passages: Sequence[Passage]) -> list[Passage]:
     """The passages whose chunks hold no sentence written to a language model."""
-    return [p for p in passages if not any(is_instruction(p.chunk.text[s:e]) for s, e in p.chunk.sentence_spans)]
+    return [p for p in passages if not holds_instruction(p.chunk.text, p.chunk.sentence_spans)]

@@ -23,10 +23,8 @@ class PassageGuard:
     def retrieve(self, query: str, **kwargs: Any) -> list[Passage]:
         """The wrapped retriever's passages that may be quoted."""
         passages = injection.without_instructions(self.retriever.retrieve(query, **kwargs))
-        articles: dict[str, Article | None] = {}
-        for doc_id in dict.fromkeys(p.chunk.doc_id for p in passages):
-            articles[doc_id] = self.store.get_article(doc_id)
-        return [p for p in passages if _recorded(p, articles[p.chunk.doc_id])]
+        articles = self.store.get_articles([p.chunk.doc_id for p in passages]) if passages else {}
+        return [p for p in passages if _recorded(p, articles.get(p.chunk.doc_id))]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.retriever, name)

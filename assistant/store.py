@@ -426,22 +426,29 @@ class ChunkStore:
 
     def get_article(self, doc_id: str) -> Article | None:
         """The stored article, full text included."""
+        return self.get_articles([doc_id]).get(doc_id)
+
+    def get_articles(self, doc_ids: Sequence[str]) -> dict[str, Article]:
+        """The stored articles among ``doc_ids``, full text included (one read per batch, not one per article)."""
         self.open()
-        got = self._call("read an article", lambda: self._docs.get(ids=[doc_id], include=["documents", "metadatas"]))
-        if not got["ids"]:
-            return None
-        meta = got["metadatas"][0]
-        return Article(
-            doc_id=doc_id,
-            source_path=str(meta.get("source_path", "")),
-            title=str(meta.get("title", "")),
-            text=str(got["documents"][0]),
-            source=str(meta.get("source", "")),
-            url=str(meta.get("url", "")),
-            published=str(meta.get("published", "")),
-            tags=tuple(t for t in str(meta.get("tags", "")).split(",") if t),
-            page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
-        )
+        out: dict[str, Article] = {}
+        for group in batches(list(dict.fromkeys(doc_ids))):
+            got = self._call(
+                "read articles", lambda group=group: self._docs.get(ids=list(group), include=["documents", "metadatas"])
+            )
+            for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                out[doc_id] = Article(
+                    doc_id=doc_id,
+                    source_path=str(meta.get("source_path", "")),
+                    title=str(meta.get("title", "")),
+                    text=str(text),
+                    source=str(meta.get("source", "")),
+                    url=str(meta.get("url", "")),
+                    published=str(meta.get("published", "")),
+                    tags=tuple(t for t in str(meta.get("tags", "")).split(",") if t),
+                    page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
+                )
+        return out
 
     def find_by_hash(self, content_hash: str) -> list[str]:
         """Doc ids of stored articles with this content hash."""
@@ -483,14 +490,14 @@ class ChunkStore:
             want = min(total, OVERFETCH_LIMIT, want * 3)
 
     def _nearest(self, vector: list[float], n: int) -> list[tuple[str, float]]:
-        count = self.chunk_count()
-        if count == 0:
-            return []
+        # No count first: Chroma returns what it has when asked for more (and nothing from an empty collection),
+        # and a count per question cost as much as the search itself.
         got = self._call(
             "search vectors",
-            lambda: self._chunks.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"]),
+            lambda: self._chunks.query(query_embeddings=[vector], n_results=max(1, n), include=["distances"]),
         )
-        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+        ids, distances = (got.get("ids") or [[]])[0], (got.get("distances") or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
 
     def lexical_search(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         """Ids and BM25 scores of the best ``n`` lexical matches passing ``filters``."""

@@ -20,8 +20,8 @@ those am would could many much
 
 @functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    """Porter stem of a lowercase word ("paused" and "pause" -> "paus")."""
-    from nltk.stem import PorterStemmer
+    """Porter stem of a lowercase word ("paused" and "pause" -> "paus"); NLTK's stemmer, without importing NLTK."""
+    from assistant.porter_stemmer import PorterStemmer
 
     return _stemmer(PorterStemmer).stem(word)
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.evaluation import measures
 from assistant.evaluation.harness import check_thresholds, run_suite
 from assistant.evaluation.suite_file import Case, Suite, load_suite
-from assistant.injection import is_instruction
+from assistant.injection import holds_instruction, is_instruction
 from assistant.text import split_sentences
 from assistant.types import Answer
 from tests.conftest import REPO, SEED_CORPUS, FakeLLM, make_citation
@@ -38,6 +38,16 @@ PAYLOADS = ("HACKED-7731", "ROLEPLAY-5150", "CANCELLED-4412", "PWNED-2024", "evi
 )
 def test_sentences_written_to_a_model_are_recognised(sentence: str) -> None:
     assert is_instruction(sentence)
+
+
+def test_a_chunk_holds_an_instruction_exactly_when_one_of_its_sentences_is_one() -> None:
+    folders = [SEED_CORPUS, REPO / "eval" / "injection"]
+    texts = [p.read_text(encoding="utf-8") for folder in folders for p in sorted(folder.glob("*.md"))]
+    texts.append("He refused to answer all questions. Reporters said [3] was wrong. DAN spoke.")
+    for text in texts:
+        spans = split_sentences(text)
+        assert holds_instruction(text, spans) == any(is_instruction(text[s:e]) for s, e in spans)
+    assert any(holds_instruction(t, split_sentences(t)) for t in texts), "the injection articles are caught"
 
 
 def test_news_text_is_not_mistaken_for_instructions() -> None:

@@ -13,9 +13,10 @@ from assistant.errors import AssistantError
 from assistant.signals import abstain_log
 
 # Signals the calibrator is fitted on; a backend that lacks one (no log-probabilities, no yes/no check) gets its
-# mean, and so do the calc_* signals of an answer that was not computed (they speak only among computed ones). A lean set: on the calibration splits, adding the question-type,
-# alignment and agreement signals raised in-sample fit but lowered the share of answers that reached 0.9
-# out-of-fold precision (none at all with every signal), i.e. they overfit the articles they were fitted on.
+# mean, and so do the calc_* signals of an answer that was not computed (they speak only among computed ones).
+# A lean set: on the calibration splits, adding the question-type, alignment and agreement signals raised
+# in-sample fit but lowered the share of answers that reached 0.9 out-of-fold precision (none at all with every
+# signal), i.e. they overfit the articles they were fitted on.
 FEATURES = (
     "abstain_log",
     "lp_mean",
