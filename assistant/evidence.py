@@ -93,8 +93,8 @@ def select_evidence(
     idf = {t: math.log(1 + len(candidates) / (1 + df[t])) for t in question_terms}
     total_idf = sum(idf.values()) or 1.0
     scored = []
-    for candidate, dense, words in zip(candidates, dense_scores, sentence_terms, strict=True):
-        lexical = sum(idf[t] for t in question_terms if t in words) / total_idf
+    for candidate, dense, held in zip(candidates, dense_scores, sentence_terms, strict=True):
+        lexical = sum(idf[t] for t in question_terms if t in held) / total_idf
         scored.append((0.6 * float(dense) + 0.4 * lexical, lexical, candidate))
     scored.sort(key=lambda item: -item[0])
     chosen = scored[:limit]

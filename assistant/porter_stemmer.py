@@ -12,6 +12,7 @@ Martin Porter, Lowell Clarke. Licensed under the Apache License, Version 2.0
 # ruff: noqa
 # mypy: ignore-errors
 
+
 class PorterStemmer:
     """
     A word stemmer based on the Porter stemming algorithm.
@@ -199,9 +200,7 @@ class PorterStemmer:
         # (see _consonant_flags; a per-position _is_consonant loop is O(n^2)).
         # e.g. 'falafel' becomes 'cvcvcvc',
         #      'architecture' becomes 'vcccvcvccvcv'
-        cv_sequence = "".join(
-            "c" if is_cons else "v" for is_cons in self._consonant_flags(stem)
-        )
+        cv_sequence = "".join("c" if is_cons else "v" for is_cons in self._consonant_flags(stem))
 
         # Count the number of 'vc' occurrences, which is equivalent to
         # the number of 'VC' occurrences in Porter's reduced form in the
@@ -221,11 +220,7 @@ class PorterStemmer:
 
         Returns True if word ends with a double consonant
         """
-        return (
-            len(word) >= 2
-            and word[-1] == word[-2]
-            and self._is_consonant(word, len(word) - 1)
-        )
+        return len(word) >= 2 and word[-1] == word[-2] and self._is_consonant(word, len(word) - 1)
 
     def _ends_cvc(self, word):
         """Implements condition *o from the paper
@@ -390,7 +385,7 @@ class PorterStemmer:
                 (
                     "",
                     "e",
-                    lambda stem: (self._measure(stem) == 1 and self._ends_cvc(stem)),
+                    lambda stem: self._measure(stem) == 1 and self._ends_cvc(stem),
                 ),
             ],
         )
@@ -436,11 +431,7 @@ class PorterStemmer:
                 (
                     "y",
                     "i",
-                    (
-                        nltk_condition
-                        if self.mode == self.NLTK_EXTENSIONS
-                        else original_condition
-                    ),
+                    (nltk_condition if self.mode == self.NLTK_EXTENSIONS else original_condition),
                 )
             ],
         )
@@ -479,9 +470,7 @@ class PorterStemmer:
             # Instead of applying the ALLI -> AL rule after '(a)bli' per
             # the published algorithm, instead we apply it first, and,
             # if it succeeds, run the result through step2 again.
-            if word.endswith("alli") and self._has_positive_measure(
-                self._replace_suffix(word, "alli", "")
-            ):
+            if word.endswith("alli") and self._has_positive_measure(self._replace_suffix(word, "alli", "")):
                 return self._step2(self._replace_suffix(word, "alli", "al"))
 
         bli_rule = ("bli", "ble", self._has_positive_measure)
@@ -516,9 +505,7 @@ class PorterStemmer:
             # The 'l' of the 'logi' -> 'log' rule is put with the stem,
             # so that short stems like 'geo' 'theo' etc work like
             # 'archaeo' 'philo' etc.
-            rules.append(
-                ("logi", "log", lambda stem: self._has_positive_measure(word[:-3]))
-            )
+            rules.append(("logi", "log", lambda stem: self._has_positive_measure(word[:-3])))
 
         if self.mode == self.MARTIN_EXTENSIONS:
             rules.append(("logi", "log", self._has_positive_measure))
@@ -660,9 +647,7 @@ class PorterStemmer:
                                     controll       ->  control
                                     roll           ->  roll
         """
-        return self._apply_rule_list(
-            word, [("ll", "l", lambda stem: self._measure(word[:-1]) > 1)]
-        )
+        return self._apply_rule_list(word, [("ll", "l", lambda stem: self._measure(word[:-1]) > 1)])
 
     def stem(self, word, to_lowercase=True):
         """
@@ -692,4 +677,3 @@ class PorterStemmer:
 
     def __repr__(self):
         return "<PorterStemmer>"
-
