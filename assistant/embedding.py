@@ -1,4 +1,5 @@
-"""The offline embedder: sentence-transformers all-MiniLM-L6-v2 from the installed package."""
+"""The offline embedder: all-MiniLM-L6-v2 from the installed package, through sentence-transformers for batches
+(ingest) and in numpy for a few texts (questions: no torch import, ``minilm_numpy.py``)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ class SentenceTransformerEmbedder:
         self.name = self.settings.model_name
         self.dimension = 384
         self._model: Any = None
+        self._numpy_model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
@@ -78,6 +80,17 @@ class SentenceTransformerEmbedder:
                 self._model = model
         return self._model
 
+    def _load_numpy_model(self) -> Any:
+        with self._lock:
+            if self._numpy_model is None:
+                from assistant.minilm_numpy import NumpyMiniLM
+
+                try:
+                    self._numpy_model = NumpyMiniLM(self.model_path, self.settings.max_seq_tokens)
+                except (OSError, ValueError, KeyError) as err:
+                    raise ModelNotFoundError(f"Cannot load the embedding model from {self.model_path}: {err}") from err
+        return self._numpy_model
+
     def _load_tokenizer(self) -> Any:
         if self._tokenizer is None:
             force_offline()
@@ -92,6 +105,8 @@ class SentenceTransformerEmbedder:
         """Unit-length vectors, one per text."""
         if not texts:
             return []
+        if len(texts) <= self.settings.numpy_up_to:  # a question: no torch import on the way to the first answer
+            return [list(map(float, v)) for v in self._load_numpy_model().encode(texts)]
         model = self._load_model()
         vectors = model.encode(
             texts,

@@ -24,6 +24,12 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(32, ge=1, description="Texts embedded per batch.")
     max_seq_tokens: int = Field(256, ge=16, description="Word pieces the embedder reads before truncating.")
+    numpy_up_to: int = Field(
+        8,
+        ge=0,
+        description="Calls with at most this many texts (questions) run the model in numpy, without importing torch "
+        "(6-7 s); larger ones (ingest) use sentence-transformers. 0: always sentence-transformers.",
+    )
 
 
 class ChunkingSettings(BaseModel):
