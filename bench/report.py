@@ -86,6 +86,24 @@ def _scale(data: dict) -> list[str]:
             f"| {dated['p50_ms']} / {dated['p95_ms']} | {ratio:.2f}x | {row['first_query_after_open_s']} "
             f"| {row['peak_rss_mb']} | {row['disk_mb_per_1k_chunks']} |"
         )
+    served = [(row["chunks"], row["with_model"]) for row in data.get("sizes", {}).values() if "with_model" in row]
+    for chunks, row in served:
+        lines += [
+            "",
+            f"Serving the {chunks}-chunk archive with the default local model in the same process: answer p50 "
+            f"{row['answer_p50_s']} s over 5 questions, peak RSS {row['peak_rss_mb']} MB.",
+        ]
+    oneshot = data.get("oneshot", [])
+    if oneshot:
+        lines += [
+            "",
+            "### One-shot `assistant ask` (a new process per question on a store of `corpus/`: imports, store open,",
+            "model load and the answer; median of 3 after a warm-up run that assembles the model)",
+            "",
+            "| model | wall time p50 (s) | peak RSS (MB) |",
+            "|---|---|---|",
+            *[f"| {row['model']} | {row['wall_p50_s']} | {row['peak_rss_mb']} |" for row in oneshot],
+        ]
     engines = data.get("engines", {})
     if engines:
         lines += [

@@ -146,11 +146,20 @@ for label, filters in (("unfiltered", None), ("published_from", {{"published_fro
     p50, p95 = statistics.median(times), percentile(times, 0.95)
     out[label] = {{"p50_ms": round(p50 * 1000, 1), "p95_ms": round(p95 * 1000, 1)}}
 out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+model = {model!r}
+if model:  # the same process answers with the default local model: what serving this archive costs in memory
+    serving = Settings(data_dir=Path({data!r}), chroma_url=None, llm={{"model": model}})
+    served = Assistant(serving, embedder=HashEmbedder())
+    times = [served.ask(q).timings["total"] for q in questions[:5]]
+    out["with_model"] = {{
+        "answer_p50_s": round(statistics.median(times), 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }}
 print(json.dumps(out))
 """
 
 
-def bench_size(chunks: int, sentences: list[str], questions: list[str], work: Path) -> dict:
+def bench_size(chunks: int, sentences: list[str], questions: list[str], work: Path, serve_model: str = "") -> dict:
     """Build one archive store and measure it (queries in a fresh process, as a user would open it)."""
     from assistant.engine import Assistant
     from assistant.settings import Settings
@@ -165,9 +174,13 @@ def bench_size(chunks: int, sentences: list[str], questions: list[str], work: Pa
     if report.errors:
         raise SystemExit(f"ingest of the {chunks}-chunk archive failed: {report.errors[:3]}")
     stored = assistant.stats()["chunks"]
+    if serve_model:
+        share_models(serve_model, settings.data_dir)
     question_file = folder / "questions.json"
     question_file.write_text(json.dumps(questions))
-    script = QUERY_SCRIPT.format(repo=str(REPO), questions=str(question_file), data=str(settings.data_dir))
+    script = QUERY_SCRIPT.format(
+        repo=str(REPO), questions=str(question_file), data=str(settings.data_dir), model=serve_model
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     queries = json.loads(done.stdout.strip().splitlines()[-1])
     return {
@@ -179,6 +192,44 @@ def bench_size(chunks: int, sentences: list[str], questions: list[str], work: Pa
         "disk_mb_per_1k_chunks": round(disk_mb(settings.data_dir) / stored * 1000, 2),
         **queries,
     }
+
+
+MODEL_CACHE = REPO / ".assistant" / "models"
+
+
+def share_models(name: str, data_dir: Path) -> None:
+    """Assemble the named local model once (in the repo's model cache) and let ``data_dir`` use that cache."""
+    from assistant.llm.models import resolve_gguf
+
+    resolve_gguf(name, MODEL_CACHE)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / "models").exists():
+        (data_dir / "models").symlink_to(MODEL_CACHE, target_is_directory=True)
+
+
+def oneshot_ask(model: str, runs: int = 3) -> dict:
+    """Wall time and peak RSS of ``assistant ask`` as a new process, on a store of the seed corpus."""
+    data = Path(tempfile.mkdtemp(prefix="oneshot-"))
+    share_models(model, data)
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_LLM__MODEL": model}
+    cli = str(Path(sys.executable).parent / "assistant")
+    try:
+        subprocess.run([cli, "ingest", str(REPO / "corpus")], env=env, capture_output=True, check=True)
+        subprocess.run([cli, "ask", "warm-up: is the model assembled?"], env=env, capture_output=True)
+        walls, peaks = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            done = subprocess.run(
+                ["/usr/bin/time", "-f", "peak-kb %M", cli, "ask", "How many U.S. troops are in eastern Syria?"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            walls.append(time.perf_counter() - started)
+            peaks.append(int(done.stderr.rsplit("peak-kb", 1)[-1].split()[0]) / 1024)
+        return {"model": model, "wall_p50_s": round(statistics.median(walls), 2), "peak_rss_mb": round(max(peaks), 1)}
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def bench_engines(chunks: int, sentences: list[str], questions: list[str], work: Path) -> dict:
@@ -260,6 +311,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="chunk counts to build")
     parser.add_argument("--questions", type=int, default=60, help="questions timed per size")
     parser.add_argument("--engines", action="store_true", help="also compare lexical engines at 10k and 100k")
+    parser.add_argument(
+        "--serve-model", default="qwen2.5-coder-1.5b", help="model that answers on the largest archive ('' = none)"
+    )
+    parser.add_argument("--oneshot", default="qwen2.5-coder-0.5b,qwen2.5-coder-1.5b", help="models for one-shot asks")
     args = parser.parse_args()
     sentences, questions = sentences_and_questions()
     asked = random.Random(5).sample(questions, args.questions)
@@ -267,12 +322,17 @@ def main() -> None:
     results["minilm_query_embedding"] = minilm_query_ms(asked[:30])
     work = Path(tempfile.mkdtemp(prefix="scale-", dir=os.environ.get("SCALE_TMP")))
     try:
-        for size in (int(s) for s in args.sizes.split(",")):
-            results.setdefault("sizes", {})[str(size)] = bench_size(size, sentences, asked, work)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        for size in sizes:
+            model = args.serve_model if size == max(sizes) else ""
+            results.setdefault("sizes", {})[str(size)] = bench_size(size, sentences, asked, work, model)
             print(json.dumps(results["sizes"][str(size)]), flush=True)
             if args.engines:
                 results.setdefault("engines", {})[str(size)] = bench_engines(size, sentences, questions, work)
                 print(json.dumps(results["engines"][str(size)]), flush=True)
+        for name in filter(None, args.oneshot.split(",")):
+            results.setdefault("oneshot", []).append(oneshot_ask(name))
+            print(json.dumps(results["oneshot"][-1]), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     OUT.mkdir(parents=True, exist_ok=True)
