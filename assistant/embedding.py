@@ -106,15 +106,15 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         if len(texts) <= self.settings.numpy_up_to:  # a question: no torch import on the way to the first answer
-            return [list(map(float, v)) for v in self._load_numpy_model().encode(texts)]
-        model = self._load_model()
-        vectors = model.encode(
-            texts,
-            batch_size=self.settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+            vectors = self._load_numpy_model().encode(texts)
+        else:
+            vectors = self._load_model().encode(
+                texts,
+                batch_size=self.settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return [list(map(float, v)) for v in vectors]
 
     def count_tokens(self, text: str) -> int:

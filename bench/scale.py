@@ -210,10 +210,10 @@ def share_models(name: str, data_dir: Path) -> None:
 def oneshot_ask(model: str, runs: int = 3) -> dict:
     """Wall time and peak RSS of ``assistant ask`` as a new process, on a store of the seed corpus."""
     data = Path(tempfile.mkdtemp(prefix="oneshot-"))
-    share_models(model, data)
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_LLM__MODEL": model}
     cli = str(Path(sys.executable).parent / "assistant")
     try:
+        share_models(model, data)
         subprocess.run([cli, "ingest", str(REPO / "corpus")], env=env, capture_output=True, check=True)
         subprocess.run([cli, "ask", "warm-up: is the model assembled?"], env=env, capture_output=True)
         walls, peaks = [], []
