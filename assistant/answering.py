@@ -120,7 +120,7 @@ class AnswerPipeline:
         pieces: list[str] = []
         messages = build_messages(turn.question, evidence, previous_question=turn.previous_question)
         trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
-        for delta in self.llm.stream(messages, max_tokens=max_tokens, trace=trace):
+        for delta in self.llm.stream(messages, max_tokens=max_tokens, trace=trace, fixed_messages=len(messages) - 1):
             pieces.append(delta)
             yield StreamEvent(delta=delta)
         timings["generate"] = time.perf_counter() - started
@@ -132,7 +132,9 @@ class AnswerPipeline:
             started = time.perf_counter()
             messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, strict=True)
             trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
-            retry = "".join(self.llm.stream(messages, max_tokens=max_tokens, trace=trace))
+            retry = "".join(
+                self.llm.stream(messages, max_tokens=max_tokens, trace=trace, fixed_messages=len(messages) - 1)
+            )
             timings["generate"] += time.perf_counter() - started
             checked = time.perf_counter()
             draft = self._check(retry, evidence, turn.question)

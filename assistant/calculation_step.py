@@ -84,7 +84,10 @@ class CalculationStep:
         messages = build_calculation_messages(question, evidence, routed.operations)
         grammar = calculation_grammar(routed.operations, [e.number for e in evidence])
         trace = Trace()
-        raw = "".join(self.llm.stream(messages, max_tokens=self.settings.max_tokens, trace=trace, grammar=grammar))
+        stream = self.llm.stream(
+            messages, max_tokens=self.settings.max_tokens, trace=trace, grammar=grammar, fixed_messages=1
+        )
+        raw = "".join(stream)
         calculation = evaluate(read_calculation(raw), {e.number: e.quote for e in evidence})
         if calculation.operation and calculation.operation not in routed.operations:
             calculation = Calculation(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -64,6 +66,19 @@ def _warn_if_no_model(assistant: Any) -> None:
         typer.echo(f"warning: {problem} Answering by quoting the articles (status: fallback).", err=True)
 
 
+def _load_model_meanwhile(assistant: Any) -> threading.Thread:
+    """Load the chat model in a thread while the store opens and retrieves: llama.cpp loads without holding the
+    GIL, so the two overlap. The answer waits for the load (``check_llm`` does); errors surface there too."""
+
+    def load() -> None:
+        with contextlib.suppress(AssistantError):  # raised again, as one line, where the answer needs the model
+            _warn_if_no_model(assistant)
+
+    thread = threading.Thread(target=load, name="load-model", daemon=True)
+    thread.start()
+    return thread
+
+
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Store location (default: settings).")]
 Backend = Annotated[str | None, typer.Option("--backend", help="llama_cpp | openai | extractive (default: settings).")]
 
@@ -115,14 +130,17 @@ def ask(
 ) -> None:
     """Answer one question, then list each source with its quote."""
     assistant = _assistant(backend, data_dir)
-    _warn_if_no_model(assistant)
+    loading = _load_model_meanwhile(assistant)
     if as_json:
-        typer.echo(assistant.ask(question, top_k=top_k).to_json(indent=2))
+        answered = assistant.ask(question, top_k=top_k)
+        loading.join()
+        typer.echo(answered.to_json(indent=2))
         return
     answer = None
     for event in assistant.stream(question, top_k=top_k):
         if event.answer is not None:
             answer = event.answer
+    loading.join()
     assert answer is not None
     typer.echo(str(answer))
     confidence = "" if answer.confidence is None else f", {answer.confidence:.0%} likely right"

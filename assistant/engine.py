@@ -84,6 +84,7 @@ class Assistant:
         self._retriever: HybridRetriever | None = None
         self._build_lock = threading.Lock()
         self._llm_checked = False
+        self._check_lock = threading.Lock()
         self.llm_problem: str | None = None
         """Why the chat model could not be loaded (answers then quote the articles), or None."""
 
@@ -123,11 +124,17 @@ class Assistant:
 
     @user_errors
     def check_llm(self) -> str | None:
-        """Load the chat model now; when it is missing or corrupt, say why and answer by quoting from then on."""
-        with self._build_lock:
+        """Load the chat model now; when it is missing or corrupt, say why and answer by quoting from then on.
+
+        A call made while another thread is loading waits for that load, so it can be started in the background.
+        """
+        with self._check_lock:
             if self._llm_checked:
                 return self.llm_problem
             self._llm_checked = True
+            return self._load_llm()
+
+    def _load_llm(self) -> str | None:
         try:
             llm = self.llm
             if llm is not None:
@@ -143,6 +150,7 @@ class Assistant:
 
     def _pipeline(self) -> AnswerPipeline:
         store = self.store
+        store.open()  # before the model: a load started in the background (the CLI does) overlaps with this
         self.check_llm()
         if self._retriever is None:
             from assistant.passage_guard import PassageGuard

@@ -82,6 +82,11 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(128, ge=8, le=2048, description="Upper bound on generated tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
     timeout_s: float = Field(60.0, gt=0, description="Timeout for an OpenAI-compatible server call.")
+    prompt_states: bool = Field(
+        True,
+        description="llama_cpp: save the evaluated start of each prompt (instructions, worked examples) in "
+        "data_dir/models/prompt-states, so that later questions and processes evaluate only their own part.",
+    )
 
 
 class TrustSettings(BaseModel):

@@ -40,6 +40,7 @@ class FakeLLM:
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
         self.grammars: list[str | None] = []
+        self.fixed_messages: list[int] = []
         self.name = name
         self.yes = yes
         self.context_window = 4096
@@ -54,11 +55,18 @@ class FakeLLM:
         return self.yes(messages[-1]["content"]) if callable(self.yes) else self.yes
 
     def stream(
-        self, messages: list[dict[str, str]], *, max_tokens: int, trace: object = None, grammar: str | None = None
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        trace: object = None,
+        grammar: str | None = None,
+        fixed_messages: int = 0,
     ) -> Iterator[str]:
         with self._lock:
             self.prompts.append([dict(m) for m in messages])
             self.grammars.append(grammar)
+            self.fixed_messages.append(fixed_messages)
             if callable(self.replies):
                 reply = self.replies(messages[-1]["content"])
             else:

@@ -43,10 +43,17 @@ class ChatLLM(Protocol):
     name: str
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None, grammar: str | None = None
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        trace: Trace | None = None,
+        grammar: str | None = None,
+        fixed_messages: int = 0,
     ) -> Iterator[str]:
         """Yield text deltas of the reply; token log-probabilities go to ``trace`` when the backend has them.
-        ``grammar`` (GBNF) constrains the reply where the backend supports it; others ignore it."""
+        ``grammar`` (GBNF) constrains the reply where the backend supports it; others ignore it. The first
+        ``fixed_messages`` messages are the same for every question: a backend may keep their evaluated state."""
         ...
 
     def yes_probability(self, messages: list[ChatMessage]) -> float | None:
@@ -73,6 +80,7 @@ def _llama_cpp(settings: Settings) -> ChatLLM:
         n_ctx=settings.llm.n_ctx,
         n_threads=settings.llm.n_threads,
         temperature=settings.llm.temperature,
+        state_dir=settings.model_cache_dir / "prompt-states" if settings.llm.prompt_states else None,
     )
 
 

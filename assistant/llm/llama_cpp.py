@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.errors import ModelCorruptError
 from assistant.llm.base import YES_NO_WORDS, ChatMessage, Trace, yes_share
+from assistant.llm.prompt_states import MIN_TOKENS, PromptStates
 
 
 class LlamaCppLLM:
@@ -28,8 +29,12 @@ class LlamaCppLLM:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         temperature: float = 0.0,
+        state_dir: Path | None = None,
     ) -> None:
+        """``state_dir``: where evaluated prompt starts are saved for later processes (None: memory only)."""
         self._model_path = model_path
+        self._state_dir = state_dir
+        self._states: PromptStates | None = None
         self.name = name or str(model_path)
         self._n_ctx = n_ctx
         self._n_threads = n_threads or os.cpu_count() or 2
@@ -55,6 +60,7 @@ class LlamaCppLLM:
             except ValueError as err:
                 raise ModelCorruptError(f"llama.cpp could not load {path}: {err}") from err
             self._formatter = _chat_formatter(self._llama)
+            self._states = PromptStates(self._state_dir, _model_key(path, self._n_ctx))
         return self._llama
 
     @property
@@ -77,6 +83,21 @@ class LlamaCppLLM:
         tokens = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
         return tokens, [s for s in stops if s]
 
+    def _fixed_start(self, messages: Sequence[ChatMessage], fixed_messages: int, tokens: list[int]) -> list[int]:
+        """The tokens of ``tokens`` that the first ``fixed_messages`` messages decide: the prompt up to where the
+        next message's content begins (found as what the prompt shares with that message emptied)."""
+        if not 0 < fixed_messages < len(messages):
+            return []
+        next_role = messages[fixed_messages]["role"]
+        emptied: list[ChatMessage] = [*messages[:fixed_messages], {"role": next_role, "content": ""}]
+        variant, _ = self._prompt_tokens(emptied)
+        shared = 0
+        for ours, theirs in zip(tokens, variant, strict=False):
+            if ours != theirs:
+                break
+            shared += 1
+        return tokens[: min(shared, len(tokens) - 1)]
+
     def _next_logits(self) -> Any:
         import numpy as np
 
@@ -90,12 +111,17 @@ class LlamaCppLLM:
         max_tokens: int,
         trace: Trace | None = None,
         grammar: str | None = None,
+        fixed_messages: int = 0,
     ) -> Iterator[str]:
         """Yield reply deltas; holds the model for the whole generation. ``trace`` receives each token's
-        log-probability; ``grammar`` (GBNF) constrains what may be written."""
+        log-probability; ``grammar`` (GBNF) constrains what may be written; the evaluated state of the first
+        ``fixed_messages`` messages (the same for every question) is saved and reused."""
         with self._lock:
             llama = self._load()
             tokens, stops = self._prompt_tokens(messages)
+            start = self._fixed_start(messages, fixed_messages, tokens)
+            if len(start) >= MIN_TOKENS and self._states is not None:
+                self._states.prepare(llama, start)
             compiled = None
             if grammar is not None:
                 from llama_cpp import LlamaGrammar
@@ -147,6 +173,14 @@ class LlamaCppLLM:
             generator.close()
             first_tokens = {w: llama.tokenize(w.encode(), add_bos=False, special=False)[0] for w in YES_NO_WORDS}
             return yes_share({word: _logprob(logits, token) for word, token in first_tokens.items()})
+
+
+def _model_key(path: Path, n_ctx: int) -> str:
+    """What a saved prompt state depends on: the model file, the context size and the llama.cpp build."""
+    import llama_cpp
+
+    stat = path.stat()
+    return f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}:{n_ctx}:{llama_cpp.__version__}"
 
 
 def _chat_formatter(llama: Any) -> Any:

@@ -61,11 +61,18 @@ class OpenAICompatLLM:
         return len(text) // 3 + 1
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None, grammar: str | None = None
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        trace: Trace | None = None,
+        grammar: str | None = None,
+        fixed_messages: int = 0,
     ) -> Iterator[str]:
         """Yield reply deltas from the server's event stream (token log-probabilities go to ``trace`` when the
         server returns them). ``grammar`` is not sent (servers differ in how they take one): what the server
-        writes is parsed strictly by the caller instead."""
+        writes is parsed strictly by the caller instead. ``fixed_messages`` is left to the server's own prompt
+        cache."""
         watching = trace is not None and bool(trace.watch)
         for choice in self._events(
             messages, max_tokens=max_tokens, logprobs=trace is not None, top_logprobs=10 if watching else 0

@@ -26,7 +26,13 @@ class UnavailableLLM:
         raise LLMUnavailableError(self.reason)
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, trace: Trace | None = None, grammar: str | None = None
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        trace: Trace | None = None,
+        grammar: str | None = None,
+        fixed_messages: int = 0,
     ) -> Iterator[str]:
         """Raises: there is no model to answer."""
         raise LLMUnavailableError(self.reason)
