@@ -27,6 +27,7 @@ from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.prompting import (
     ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
+    WITHHELD_TEXT,
     build_check_messages,
     build_follow_up_check,
     build_messages,
@@ -272,7 +273,7 @@ class AnswerPipeline:
         confidence = calibrator.probability(signals)
         floor = self.settings.trust.abstain_below
         if confidence < (calibrator.abstain_below if floor is None else floor):
-            dropped = _Draft(form="none", text=ABSTAIN_TEXT, unsupported=(*draft.unsupported, draft.text))
+            dropped = _Draft(form="none", text=WITHHELD_TEXT, unsupported=(*draft.unsupported, draft.text))
             return _Judged(dropped, "abstained", confidence, signals)
         if draft.form == "quote":
             return _Judged(draft, "fallback", confidence, signals)

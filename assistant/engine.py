@@ -148,6 +148,19 @@ class Assistant:
                 self.llm_problem = problem
         return self.llm_problem
 
+    @user_errors
+    def warm_up(self) -> None:
+        """Load the embedder, the store and the model, and have the model read the fixed start of its prompt, so
+        that the first question is answered as fast as later ones (the UI calls this at start)."""
+        self.embedder.embed(["warm up"])
+        self.store.document_count()
+        if self.check_llm() is None and self.llm is not None:
+            from assistant.prompting import build_messages
+
+            messages = build_messages("warm up", [])
+            for _ in self.llm.stream(messages, max_tokens=1, fixed_messages=len(messages) - 1):
+                pass
+
     def _pipeline(self) -> AnswerPipeline:
         store = self.store
         store.open()  # before the model: a load started in the background (the CLI does) overlaps with this

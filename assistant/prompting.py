@@ -10,6 +10,8 @@ from assistant.types import Evidence
 
 ABSTAIN_TOKEN = "NOT IN SOURCES"
 ABSTAIN_TEXT = "The articles don't say."
+WITHHELD_TEXT = "No answer found in the articles was likely enough to be right."
+"""Shown instead of an answer withheld for low confidence: the articles may well say, so not ``ABSTAIN_TEXT``."""
 ABSTAIN_FIRST_WORD = ABSTAIN_TOKEN.split()[0]
 
 SYSTEM_PROMPT = (

@@ -10,7 +10,8 @@ AnswerStatus = Literal["verified", "unconfirmed", "fallback", "abstained"]
 """verified: every figure and name is in the cited sentence and the calibrated confidence is high enough that such
 answers were right at least 9 times in 10 on held-out questions; unconfirmed: the answer's words are in the cited
 sentence but it is not confirmed to answer the question; fallback: the most relevant sentence quoted instead of a
-written answer; abstained: the articles don't say (or the answer was too unlikely to be right)."""
+written answer; abstained: the articles don't say, or the answer found was too unlikely to be right (the text says
+which)."""
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     # status: (a reader's name, what it means in one sentence)
@@ -26,7 +27,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     ),
     "fallback": ("Quoted", "the most relevant sentence, quoted as it stands; no short answer could be checked"),
     "abstained": (
-        "Not in the articles",
+        "No answer",
         "the articles do not answer this, or no answer was likely enough to be right; the closest passages are listed",
     ),
 }

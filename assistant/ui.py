@@ -361,11 +361,7 @@ def warm_up_in_background(assistant: Assistant) -> threading.Thread:
 
     def warm() -> None:
         try:
-            assistant.embedder.embed(["warm up"])
-            assistant.store.document_count()
-            llm = assistant.llm
-            if llm is not None:
-                llm.count_tokens("warm up")
+            assistant.warm_up()
         except AssistantError as err:  # shown to the user on their first question instead
             log.warning("warm-up failed: %s", err)
         except Exception:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import QuestionError
+from assistant.prompting import WITHHELD_TEXT
 from tests.conftest import FakeLLM
 
 QUESTION = "How many schools did the storm close?"
@@ -303,7 +304,8 @@ def test_a_model_whose_check_says_no_cannot_yield_verified(ingested) -> None:
 
 def test_an_answer_the_check_rejects_outright_is_withheld(ingested) -> None:
     answer = ingested(FakeLLM(["The storm closed 40 schools [1]."], yes=0.02)).ask(QUESTION)
-    assert answer.status == "abstained" and "don't say" in answer.text
+    assert answer.status == "abstained" and answer.text == WITHHELD_TEXT
+    assert "don't say" not in answer.text, "an answer withheld for doubt does not claim the articles are silent"
     assert any("40 schools" in u for u in answer.unsupported), "the withheld answer stays inspectable"
 
 

@@ -46,12 +46,12 @@ def test_every_answer_status_has_a_label_and_a_badge(status: str) -> None:
     assert render.status_label(status) in badge
 
 
-def test_status_labels_read_as_the_issue_names_them() -> None:
+def test_status_labels_read_as_the_issue_names_them_and_claim_no_more_than_each_status_knows() -> None:
     assert [render.status_label(s) for s in ("verified", "unconfirmed", "fallback", "abstained")] == [
         "Verified",
         "Unconfirmed",
         "Quoted",
-        "Not in the articles",
+        "No answer",
     ]
 
 

@@ -19,7 +19,7 @@ class CountingLLM(FakeLLM):
         return super().count_tokens(text)
 
 
-def test_warm_up_loads_embedder_store_and_model_before_the_first_question(
+def test_warm_up_loads_embedder_store_and_model_and_reads_the_prompt_start_before_the_first_question(
     fake_assistant_factory, tiny_corpus: Path
 ) -> None:
     from assistant.ui import warm_up_in_background
@@ -30,7 +30,9 @@ def test_warm_up_loads_embedder_store_and_model_before_the_first_question(
     calls_before = assistant.embedder.calls
     warm_up_in_background(assistant).join(timeout=120)
     assert assistant.embedder.calls == calls_before + 1
-    assert llm.token_counts == 1 and not llm.prompts, "the model was touched, nothing was asked"
+    assert llm.token_counts == 1, "the model was loaded"
+    (prompt,) = llm.prompts
+    assert llm.fixed_messages == [len(prompt) - 1], "it read the fixed start of the answer prompt (one token written)"
 
 
 def test_a_failing_warm_up_does_not_raise(fake_assistant_factory) -> None:
