@@ -39,15 +39,6 @@ class Filters:
         """True when nothing is filtered."""
         return not (self.source or self.doc_id or self.published_from or self.published_to)
 
-    def admits(self, source: str, doc_id: str, published_n: int) -> bool:
-        """True when a chunk with these fields passes."""
-        return (
-            (not self.source or source == self.source)
-            and (not self.doc_id or doc_id == self.doc_id)
-            and (not self.published_from or published_n >= self.published_from)
-            and (not self.published_to or published_n <= self.published_to)
-        )
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -301,8 +292,18 @@ class TantivyIndex:
         return int(searcher.search(self._filter_query(filters), 1, count=True).count)
 
     def passing(self, chunk_ids: Sequence[str], filters: Filters) -> set[str]:
-        """The ids among ``chunk_ids`` that pass ``filters``."""
-        return {cid for cid, entry in self.fetch(chunk_ids).items() if _admits(entry, filters)}
+        """The ids among ``chunk_ids`` that pass ``filters`` (one query; only the ids are read back)."""
+        import tantivy
+
+        searcher = self._searcher()
+        if searcher is None or not chunk_ids:
+            return set()
+        wanted = tantivy.Query.term_set_query(self._schema, "chunk_id", list(chunk_ids))
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, wanted), (tantivy.Occur.Must, self._filter_query(filters))]
+        )
+        hits = searcher.search(query, len(chunk_ids), count=False).hits
+        return {searcher.doc(address)["chunk_id"][0] for _, address in hits}
 
     def within(self, filters: Filters, limit: int) -> list[Entry]:
         """Every entry passing ``filters`` (at most ``limit``)."""
@@ -342,10 +343,6 @@ class TantivyIndex:
             bytes(document.get_first("vector") or b""),
             bytes(document.get_first("sentence_vectors") or b""),
         )
-
-
-def _admits(entry: Entry, filters: Filters) -> bool:
-    return filters.admits(entry.chunk.source, entry.chunk.doc_id, entry.published_n)
 
 
 ENGINES: dict[str, Callable[[Path], LexicalIndex]] = {"tantivy": TantivyIndex}
