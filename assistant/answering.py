@@ -9,7 +9,7 @@ from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.calculation import Calculation
+from assistant.calculation import Calculation, years_between_ends
 from assistant.calculation_step import CalculationStep, route
 from assistant.calibration import Calibrator, load_calibrator
 from assistant.embedding import Embedder
@@ -179,6 +179,8 @@ class AnswerPipeline:
             if written is not None:
                 timings["generate"] += written.seconds
                 draft = dataclasses.replace(draft, unsupported=(*draft.unsupported, _rejected(written.calculation)))
+            if routed is not None and "YEARS_BETWEEN" in routed.operations:
+                draft = _span_of_ends(draft, evidence)
             return draft, evidence
         text = written.calculation.render()
         yield StreamEvent(delta=text)
@@ -386,6 +388,20 @@ def calculation_signals(calculation: Calculation) -> dict[str, float]:
         "calc_supported_share": sum(o.supported for o in operands) / max(1, len(operands)),
         "calc_citations": float(len(calculation.citations)),
     }
+
+
+def _span_of_ends(draft: _Draft, evidence: Sequence[Evidence]) -> _Draft:
+    """A checked answer to "how many years" that gives the span's two ends from one sentence ("1845 to 1856 [1]")
+    becomes the computed span, as if the model had written YEARS_BETWEEN; any other draft is kept."""
+    cited = set(cited_numbers(draft.text))
+    if draft.form != "answer" or len(cited) != 1:
+        return draft
+    (number,) = cited
+    quotes = {e.number: e.quote for e in evidence}
+    calculation = years_between_ends(_MARKER.sub(" ", draft.text), number, quotes)
+    if calculation is None:
+        return draft
+    return dataclasses.replace(draft, form="calculation", text=calculation.render(), calculation=calculation)
 
 
 def _rejected(calculation: Calculation) -> str:

@@ -192,6 +192,17 @@ def evaluate(expression: str, sources: Mapping[int, str]) -> Calculation:
     return _compute(calculation)
 
 
+def years_between_ends(answer: str, citation: int, sources: Mapping[int, str]) -> Calculation | None:
+    """A "how many years" answer written as the span's two ends ("1845 to 1856 [1]", "1860-1916 [1]") turned into
+    the years between them, each end checked against the cited sentence like any operand; None when the answer
+    does not name exactly two years or the check fails."""
+    ends = _when(answer, yearly=True)
+    if not isinstance(ends, tuple) or len(ends) != 2 or not all(isinstance(e, int) for e in ends):
+        return None
+    calculation = evaluate(f"YEARS_BETWEEN({ends[0]} [{citation}], {ends[1]} [{citation}])", sources)
+    return calculation if calculation.ok else None
+
+
 def _with(calculation: Calculation, **changes: object) -> Calculation:
     return replace(calculation, **changes)  # type: ignore[arg-type]
 

@@ -185,3 +185,26 @@ def test_answer_json_lists_the_operand_signals(seed_assistant) -> None:
     llm = FakeLLM(calculation_then("ADD(2,500 troops in Iraq [{n}], 900 in eastern Syria [{n}])"))
     data = seed_assistant(llm).ask(SUM).to_dict()
     assert data["signals"]["calc_add"] == 1 and data["signals"]["calc_operands"] == 2
+
+
+def test_a_how_many_years_answer_given_as_the_two_ends_is_computed_as_the_span(
+    fake_assistant_factory, tmp_path
+) -> None:
+    article = tmp_path / "comet.md"
+    article.write_text(
+        "# Comet fades\n\nThe comet's brightness fell by about 0.1 magnitudes a year from 1845 to 1856, "
+        "astronomers said. It was first seen by a farmer.\n",
+        encoding="utf-8",
+    )
+
+    def asked(answer: str):
+        llm = FakeLLM(["NONE", answer, answer])  # no calculation; then the answer prompt (and its strict retry)
+        assistant = fake_assistant_factory(llm)
+        assistant.ingest([article])
+        return assistant.ask("How many years did the comet's brightness fall?")
+
+    spanned = asked("1845 to 1856 [1].")
+    assert spanned.text.startswith("11 years (from 1845 to 1856) [1]"), spanned.text
+    assert spanned.signals["calculated"] == 1 and "1845 to 1856" in spanned.citations[0].quote
+    assert asked("1845 [1].").text.startswith("1845"), "one year is not a span: the answer is kept as written"
+    assert not asked("1845 to 1860 [1].").text.startswith("15 years"), "an end not in the sentence is not computed"
