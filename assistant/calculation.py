@@ -42,7 +42,9 @@ OPERATION_KINDS = {
 NO_CALCULATION = "NONE"
 """What the model writes when the sources hold nothing to compute from."""
 MAX_OPERANDS = 20
-_ARITY = {"DIFF": (2, 2), "PERCENT": (2, 2), "DAYS_BETWEEN": (2, 2), "YEARS_BETWEEN": (2, 2), "COUNT": (1, 20)}
+_ARITY = {"DIFF": (2, 2), "PERCENT": (2, 2), "DAYS_BETWEEN": (1, 2), "YEARS_BETWEEN": (1, 2), "COUNT": (1, 20)}
+_SPANS = ("DAYS_BETWEEN", "YEARS_BETWEEN")
+_NO_TIME = "no date or year in the operand"
 _EXPRESSION = re.compile(r"\s*([A-Z_]+)\s*\((.*)\)\s*\.?\s*", re.S)
 # One operand: text that holds no bracket or parenthesis, then its citation; operands are separated by , or ;.
 _OPERAND = re.compile(r"\s*([^\[\]()\n]*?)\s*\[\s*(\d{1,3})\s*\]\s*(?:[,;]\s*|$)")
@@ -185,10 +187,14 @@ def evaluate(expression: str, sources: Mapping[int, str]) -> Calculation:
         return Calculation(expression, error=parsed)
     name, raw = parsed
     operands = tuple(_read_operand(name, text, number, sources) for text, number in raw)
+    if name in _SPANS:
+        operands = _ends_of_a_range(name, operands, sources) or operands
     calculation = Calculation(expression, name, operands)
     missing = next((o for o in operands if not o.found), None)
     if missing is not None:
         return _with(calculation, error=f"operand {missing.text!r} [{missing.citation}]: {missing.reason}")
+    if name in _SPANS and len(operands) != 2:
+        return _with(calculation, error=f"{name} takes two points in time, got {len(operands)}")
     return _compute(calculation)
 
 
@@ -196,11 +202,31 @@ def years_between_ends(answer: str, citation: int, sources: Mapping[int, str]) -
     """A "how many years" answer written as the span's two ends ("1845 to 1856 [1]", "1860-1916 [1]") turned into
     the years between them, each end checked against the cited sentence like any operand; None when the answer
     does not name exactly two years or the check fails."""
-    ends = _when(answer, yearly=True)
-    if not isinstance(ends, tuple) or len(ends) != 2 or not all(isinstance(e, int) for e in ends):
-        return None
-    calculation = evaluate(f"YEARS_BETWEEN({ends[0]} [{citation}], {ends[1]} [{citation}])", sources)
+    text = " ".join(answer.replace("(", " ").replace(")", " ").split())
+    calculation = evaluate(f"YEARS_BETWEEN({text} [{citation}])", sources)
     return calculation if calculation.ok else None
+
+
+def _ends_of_a_range(name: str, operands: tuple[Operand, ...], sources: Mapping[int, str]) -> tuple[Operand, ...]:
+    """A span written as one operand that names both its ends ("2000 and 2009 [1]", "1845 to 1856 [1]"), any other
+    operand naming no time at all (a label): the two ends, each checked against the cited sentence. A range beside
+    another point in time stays refused, since which end is meant cannot be known. () when this does not apply."""
+    timed = [o for o in operands if o.reason != _NO_TIME]
+    if len(timed) != 1 or timed[0].citation not in sources:
+        return ()
+    ends = _when(timed[0].text, yearly=name == "YEARS_BETWEEN")
+    if not isinstance(ends, tuple) or len(ends) != 2:
+        return ()
+    citation, sentence = timed[0].citation, sources[timed[0].citation]
+    read = []
+    for end in ends:
+        value = Fraction(end) if isinstance(end, int) else end
+        assert isinstance(value, (date, str, Fraction))
+        shown = f"{value.day} {value:%B %Y}" if isinstance(value, date) else str(end).title()
+        found = _when_in(value, sentence)
+        reason = "" if found else f"{shown} is not in sentence [{citation}]"
+        read.append(Operand(shown, citation, value, found, found, reason))
+    return tuple(read)
 
 
 def _with(calculation: Calculation, **changes: object) -> Calculation:
@@ -220,7 +246,7 @@ def _read_operand(operation: str, text: str, number: int, sources: Mapping[int, 
     if operation in ("DAYS_BETWEEN", "YEARS_BETWEEN"):
         value = _when(text, yearly=operation == "YEARS_BETWEEN")
         if value is None:
-            return Operand(text, number, reason="no date or year in the operand")
+            return Operand(text, number, reason=_NO_TIME)
         if isinstance(value, tuple):
             shown = ", ".join(_plain(v) for v in value)
             return Operand(text, number, reason=f"the operand names more than one point in time ({shown})")

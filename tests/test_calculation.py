@@ -67,6 +67,32 @@ def test_an_operand_naming_two_years_is_refused_not_guessed(expression: str) -> 
     assert not calculation.ok and "more than one point in time" in (calculation.error or "")
 
 
+@pytest.mark.parametrize(
+    ("expression", "rendered"),
+    [
+        ("YEARS_BETWEEN(the siege lasted from 1575-1577 [8])", "2 years (from 1575 to 1577) [8]"),
+        ("YEARS_BETWEEN(1575-1577 [8], the siege [8])", "2 years (from 1575 to 1577) [8]"),
+        ("DAYS_BETWEEN(3 March 2021 to 17 March 2021 [5])", "14 days (from 3 March 2021 to 17 March 2021) [5]"),
+    ],
+)
+def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression: str, rendered: str) -> None:
+    assert evaluate(expression, SOURCES).render() == rendered
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("YEARS_BETWEEN(1575-1580 [8])", "1580 is not in sentence [8]"),
+        ("YEARS_BETWEEN(1575-1577 [12])", "there is no sentence [12]"),
+        ("YEARS_BETWEEN(1699 [4])", "takes two points in time, got 1"),
+        ("YEARS_BETWEEN(in 1575, 1576 and 1577 [8])", "more than one point in time"),
+    ],
+)
+def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expression: str, error: str) -> None:
+    calculation = evaluate(expression, SOURCES)
+    assert not calculation.ok and error in calculation.error
+
+
 def test_an_operand_naming_two_dates_or_two_weekdays_is_refused() -> None:
     assert not evaluate("DAYS_BETWEEN(3 March 2021 to 17 March 2021 [5], 17 March 2021 [5])", SOURCES).ok
     assert not evaluate("DAYS_BETWEEN(Sunday and Monday [2], Monday [3])", SOURCES).ok
