@@ -219,14 +219,30 @@ def _ends_of_a_range(name: str, operands: tuple[Operand, ...], sources: Mapping[
         return ()
     citation, sentence = timed[0].citation, sources[timed[0].citation]
     read = []
-    for end in ends:
+    for end in _full_years(ends):
+        if end is None:  # "the 15-year-long war of 1683": a count beside a year, not a range
+            return ()
         value = Fraction(end) if isinstance(end, int) else end
         assert isinstance(value, (date, str, Fraction))
         shown = f"{value.day} {value:%B %Y}" if isinstance(value, date) else str(end).title()
-        found = _when_in(value, sentence)
+        # "66" of "1665-66" is read as 1666: the sentence holds its last two digits
+        completed = isinstance(end, int) and end not in ends
+        found = _when_in(value, sentence) or (completed and _when_in(Fraction(int(str(end)) % 100), sentence))
         reason = "" if found else f"{shown} is not in sentence [{citation}]"
         read.append(Operand(shown, citation, value, found, found, reason))
     return tuple(read)
+
+
+def _full_years(ends: tuple[object, ...]) -> tuple[object, ...]:
+    """Both ends of a range of years written in full: "1665-66" is 1665 to 1666. An end below 100 that does not
+    complete the other (a count, "15-year-long") is None. Dates and weekdays pass unchanged."""
+    first, second = ends
+    if not (isinstance(first, int) and isinstance(second, int)):
+        return ends
+    if first >= 1000 and second < 100:
+        completed = first // 100 * 100 + second
+        return (first, completed if completed > first else None)
+    return tuple(None if end < 100 else end for end in (first, second))
 
 
 def _with(calculation: Calculation, **changes: object) -> Calculation:

@@ -19,6 +19,7 @@ SOURCES = {
     7: "Of the 40 crew members, 10 were new hires.",
     8: "The county recorded 646 births in 1990 and 566 in 2000; the siege lasted from 1575-1577.",
     9: "Prices rose 70% to $5.11 a barrel.",
+    10: "The seminary was built in 1665-66, and the 15-year-long war began in 1683.",
 }
 
 
@@ -73,6 +74,7 @@ def test_an_operand_naming_two_years_is_refused_not_guessed(expression: str) -> 
         ("YEARS_BETWEEN(the siege lasted from 1575-1577 [8])", "2 years (from 1575 to 1577) [8]"),
         ("YEARS_BETWEEN(1575-1577 [8], the siege [8])", "2 years (from 1575 to 1577) [8]"),
         ("DAYS_BETWEEN(3 March 2021 to 17 March 2021 [5])", "14 days (from 3 March 2021 to 17 March 2021) [5]"),
+        ("YEARS_BETWEEN(built in 1665-66 [10])", "1 year (from 1665 to 1666) [10]"),
     ],
 )
 def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression: str, rendered: str) -> None:
@@ -86,6 +88,8 @@ def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression
         ("YEARS_BETWEEN(1575-1577 [12])", "there is no sentence [12]"),
         ("YEARS_BETWEEN(1699 [4])", "takes two points in time, got 1"),
         ("YEARS_BETWEEN(in 1575, 1576 and 1577 [8])", "more than one point in time"),
+        ("YEARS_BETWEEN(the 15-year-long war from 1683 [10])", "more than one point in time"),
+        ("YEARS_BETWEEN(1665 to 67 [10])", "1667 is not in sentence [10]"),
     ],
 )
 def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expression: str, error: str) -> None:

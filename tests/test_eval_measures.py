@@ -80,6 +80,20 @@ def test_is_correct_by_kind(case: Case, given: Answer, correct: bool) -> None:
     assert measures.is_correct(case, given) is correct
 
 
+def test_a_computed_answer_is_judged_by_its_result_not_the_numbers_of_its_working() -> None:
+    case = Case(id="a", question="How many years did the war last?", answers=[15], kind="number")
+    computed = Answer(
+        question=case.question,
+        text="1,668 years (from 1683 to the start of the 15-year-long war) [1]",
+        status="unconfirmed",
+        signals={"calculated": 1.0},
+    )
+    assert not measures.is_correct(case, computed)
+    summed = Answer(question="q", text="3,400 (2,500 + 900) [1]", status="unconfirmed", signals={"calculated": 1.0})
+    assert measures.is_correct(Case(id="b", question="q", answers=[3400], kind="number"), summed)
+    assert not measures.is_correct(Case(id="b", question="q", answers=[900], kind="number"), summed)
+
+
 def test_citation_precision_and_recall() -> None:
     case = Case(id="a", question="q", answers=[900], kind="number")
     good, bad = "The U.S. has 900 troops in Syria.", "Rockets hit a base."
