@@ -28,7 +28,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "fallback": ("Quoted", "the most relevant sentence, quoted as it stands; no short answer could be checked"),
     "abstained": (
         "No answer",
-        "the articles do not answer this, or no answer was likely enough to be right; the closest passages are listed",
+        "no answer was found in the articles, or none was likely enough to be right; the closest passages are listed",
     ),
 }
 

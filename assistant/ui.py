@@ -174,7 +174,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         session.remember(answer)
         shown_answer = dataclasses.replace(answer, text=inert_markdown(answer.text))
         history[-1] = {"role": "assistant", "content": render.chat_markdown(shown_answer)}
-        note = CLICK_HINT if answer.citations else "The articles do not answer this; the closest passages follow."
+        note = CLICK_HINT if answer.citations else "No checked answer was found; the closest passages follow."
         panel = render.sources_panel(None, None, answer.passages, note=note)
         yield "", history, session, render.citation_bar(answer), panel
 
