@@ -168,7 +168,7 @@ class AnswerPipeline:
     ) -> Generator[StreamEvent, None, tuple[_Draft, list[Evidence]]]:
         """A computed answer with its working; when no calculation holds up, today's path on today's evidence."""
         assert self.llm is not None
-        routed = route(turn.question, evidence)
+        routed = route(turn.question, evidence, self.embedder.embed)
         written = None
         if routed is not None:
             written = CalculationStep(self.settings.calculation, self.llm).write(turn.question, evidence, routed)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.calculation import Calculation, evaluate
@@ -18,7 +19,7 @@ from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.numbers import parse_quantities
 from assistant.question import computation_asked, counted_phrase
 from assistant.settings import CalculationSettings
-from assistant.text import terms
+from assistant.text import STOPWORDS, terms
 from assistant.types import Evidence
 
 
@@ -42,30 +43,56 @@ class Written:
     seconds: float
 
 
-def route(question: str, evidence: Sequence[Evidence] = ()) -> Route | None:
+SAME_THING = 0.7
+"""Cosine of two words' embeddings at and above which they name the same thing ("soldiers", "troops": 0.89;
+"houses", "homes": 0.90; but "touchdowns", "yards": 0.61 and "rockets", "missiles": 0.59)."""
+WordVectors = Callable[[list[str]], Sequence[Sequence[float]]]
+
+
+def route(question: str, evidence: Sequence[Evidence] = (), embed: WordVectors | None = None) -> Route | None:
     """The computation ``question`` asks for, or None for today's path.
 
     A "how many <things>" question is only counted item by item when no sentence states the count outright
-    ("two drones" answers "how many drones" as it stands).
+    ("two drones" answers "how many drones" as it stands; with ``embed``, "2,500 troops" answers "how many
+    soldiers" too).
     """
     kind = computation_asked(question)
     if kind is None:
         return None
-    if kind == "count" and count_is_stated(question, [e.quote for e in evidence]):
+    if kind == "count" and count_is_stated(question, [e.quote for e in evidence], embed):
         return None
     return Route(kind, operations_for(kind, question))
 
 
-def count_is_stated(question: str, sentences: Sequence[str]) -> bool:
-    """True when a sentence puts a number right before the thing counted ("two drones", "2,500 troops")."""
+def count_is_stated(question: str, sentences: Sequence[str], embed: WordVectors | None = None) -> bool:
+    """True when a sentence puts a number right before the thing counted ("two drones", "2,500 troops"), or, given
+    ``embed``, before a word whose embedding is that close to the counted word ("2,500 troops": soldiers)."""
     phrase = counted_phrase(question.replace(".", ""))
     if phrase is None:
         return False
     counted = set(terms(phrase.replace("-", " ")))
+    named: list[str] = []
     for sentence in sentences:
         for quantity in parse_quantities(sentence):
-            following = terms(sentence[quantity.end : quantity.end + 60].replace("-", " "))
+            after = sentence[quantity.end : quantity.end + 60].replace("-", " ")
+            following = terms(after)
             if following and following[0] in counted:
+                return True
+            named += [w for w in _WORD.findall(after)[:3] if w.lower() not in STOPWORDS]
+    head = _WORD.findall(phrase)[-1:]
+    return embed is not None and bool(head and named) and _any_same_thing(head[0], named, embed)
+
+
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _any_same_thing(word: str, candidates: Sequence[str], embed: WordVectors) -> bool:
+    """True when one of ``candidates`` names what ``word`` names (a few texts per call keeps it fast)."""
+    unique = list(dict.fromkeys(c.lower() for c in candidates))
+    target = embed([word.lower()])[0]
+    for start in range(0, len(unique), 8):
+        for vector in embed(unique[start : start + 8]):
+            if sum(a * b for a, b in zip(target, vector, strict=True)) >= SAME_THING:
                 return True
     return False
 

@@ -208,3 +208,18 @@ def test_a_how_many_years_answer_given_as_the_two_ends_is_computed_as_the_span(
     assert spanned.signals["calculated"] == 1 and "1845 to 1856" in spanned.citations[0].quote
     assert asked("1845 [1].").text.startswith("1845"), "one year is not a span: the answer is kept as written"
     assert not asked("1845 to 1860 [1].").text.startswith("15 years"), "an end not in the sentence is not computed"
+
+
+def test_a_count_stated_under_another_word_for_the_same_thing_keeps_todays_path() -> None:
+    from assistant.calculation_step import count_is_stated
+
+    axes = {"soldiers": (1.0, 0.0), "troops": (0.9, 0.436), "drones": (0.0, 1.0)}  # unit vectors; cosines 0.9 and 0
+
+    def embed(words: list[str]) -> list[tuple[float, float]]:
+        return [axes.get(w, (0.0, 0.0)) for w in words]
+
+    sentences = ["The U.S. has around 2,500 troops in Iraq, and two drones were shot down."]
+    question = "How many American soldiers does the U.S. have in Iraq?"
+    assert not count_is_stated(question, sentences), "no embedder: only the same word counts"
+    assert count_is_stated(question, sentences, embed), "troops are soldiers: the count is stated"
+    assert not count_is_stated("How many soldiers were there?", ["Two drones were seen."], embed)
