@@ -226,8 +226,9 @@ def _ends_of_a_range(name: str, operands: tuple[Operand, ...], sources: Mapping[
         assert isinstance(value, (date, str, Fraction))
         shown = f"{value.day} {value:%B %Y}" if isinstance(value, date) else str(end).title()
         # "66" of "1665-66" is read as 1666: the sentence holds its last two digits
-        completed = isinstance(end, int) and end not in ends
-        found = _when_in(value, sentence) or (completed and _when_in(Fraction(int(str(end)) % 100), sentence))
+        found = _when_in(value, sentence) or (
+            isinstance(end, int) and end not in ends and _when_in(Fraction(end % 100), sentence)
+        )
         reason = "" if found else f"{shown} is not in sentence [{citation}]"
         read.append(Operand(shown, citation, value, found, found, reason))
     return tuple(read)

@@ -90,12 +90,10 @@ class LlamaCppLLM:
             return []
         next_role = messages[fixed_messages]["role"]
         emptied: list[ChatMessage] = [*messages[:fixed_messages], {"role": next_role, "content": ""}]
+        from llama_cpp import Llama
+
         variant, _ = self._prompt_tokens(emptied)
-        shared = 0
-        for ours, theirs in zip(tokens, variant, strict=False):
-            if ours != theirs:
-                break
-            shared += 1
+        shared = Llama.longest_token_prefix(tokens, variant)
         return tokens[: min(shared, len(tokens) - 1)]
 
     def _next_logits(self) -> Any:
