@@ -23,7 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from assistant.grounding import verify_answer
-from assistant.numbers import WEEKDAYS, parse_dates, parse_quantities
+from assistant.numbers import WEEKDAYS, Quantity, parse_dates, parse_quantities
 from assistant.text import terms
 
 OPERATIONS = ("ADD", "DIFF", "COUNT", "DAYS_BETWEEN", "YEARS_BETWEEN", "PERCENT", "MAX", "MIN")
@@ -45,6 +45,7 @@ MAX_OPERANDS = 20
 _ARITY = {"DIFF": (2, 2), "PERCENT": (2, 2), "DAYS_BETWEEN": (1, 2), "YEARS_BETWEEN": (1, 2), "COUNT": (1, 20)}
 _SPANS = ("DAYS_BETWEEN", "YEARS_BETWEEN")
 _NO_TIME = "no date or year in the operand"
+_DECADE_END = re.compile(r"'?s\b")  # "1680s", "1990's"
 _EXPRESSION = re.compile(r"\s*([A-Z_]+)\s*\((.*)\)\s*\.?\s*", re.S)
 # One operand: text that holds no bracket or parenthesis, then its citation; operands are separated by , or ;.
 _OPERAND = re.compile(r"\s*([^\[\]()\n]*?)\s*\[\s*(\d{1,3})\s*\]\s*(?:[,;]\s*|$)")
@@ -318,13 +319,9 @@ def _when(text: str, *, yearly: bool) -> date | str | Fraction | tuple[object, .
         years = list(dict.fromkeys([d.year for d in dates] + [int(m.value) for m in mentions if m.kind == "year"]))
         if not years:
             # parse_dates knows 1800-2100; older years ("1699", "AD 900") are plain numbers to it.
-            years = list(
-                dict.fromkeys(
-                    int(q.value)
-                    for q in parse_quantities(text)
-                    if q.value == int(q.value) and 1 <= q.value <= 2200 and not q.is_percent
-                )
-            )
+            years = list(dict.fromkeys(int(q.value) for q in _plain_years(text)))
+            if years and max(years) < 100:  # "15-year-long", "3 years": a count, not a year
+                years = []
         if len(years) > 1:
             return tuple(years)
         if dates:
@@ -345,7 +342,22 @@ def _when_in(value: date | str | Fraction, sentence: str) -> bool:
         return any(m.kind == "weekday" and m.value == value for m in mentions)
     year = int(value)
     in_dates = any(m.kind == "date" and int(m.value[:4]) == year for m in mentions)
-    return in_dates or any(q.value == year for q in parse_quantities(sentence))
+    return in_dates or any(q.value == year for q in parse_quantities(sentence) if not _is_decade(sentence, q))
+
+
+def _plain_years(text: str) -> list[Quantity]:
+    """Whole numbers of 1..2200 in ``text`` that may be years, a decade ("the 1680s") excepted: it is no point
+    in time."""
+    return [
+        q
+        for q in parse_quantities(text)
+        if q.value == int(q.value) and 1 <= q.value <= 2200 and not q.is_percent and not _is_decade(text, q)
+    ]
+
+
+def _is_decade(text: str, quantity: Quantity) -> bool:
+    """``quantity`` is written as a decade: "1680s", "1990's", "'90s"."""
+    return _DECADE_END.match(text, quantity.end) is not None
 
 
 def _compute(calculation: Calculation) -> Calculation:

@@ -20,6 +20,7 @@ SOURCES = {
     8: "The county recorded 646 births in 1990 and 566 in 2000; the siege lasted from 1575-1577.",
     9: "Prices rose 70% to $5.11 a barrel.",
     10: "The seminary was built in 1665-66, and the 15-year-long war began in 1683.",
+    11: "Trade grew through the 1680s and collapsed in 1699.",
 }
 
 
@@ -93,6 +94,19 @@ def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression
     ],
 )
 def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expression: str, error: str) -> None:
+    calculation = evaluate(expression, SOURCES)
+    assert not calculation.ok and error in calculation.error
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("YEARS_BETWEEN(the 15-year-long war [10], 1683 [10])", "no date or year in the operand"),
+        ("YEARS_BETWEEN(the 1680s [11], 1699 [11])", "no date or year in the operand"),
+        ("YEARS_BETWEEN(1680 [11], 1699 [11])", "is not in sentence [11]"),
+    ],
+)
+def test_a_duration_or_a_decade_is_no_point_in_time(expression: str, error: str) -> None:
     calculation = evaluate(expression, SOURCES)
     assert not calculation.ok and error in calculation.error
 
