@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.types import Passage
+from assistant.types import Chunk, Passage
+
+RULES_VERSION = 1
+"""Bumped whenever the signals below change: a verdict stored at ingest under another version is judged again."""
 
 # One strong signal is enough: nobody writes these to a human reader.
 _STRONG = re.compile(
@@ -78,6 +81,14 @@ def holds_instruction(text: str, sentence_spans: Sequence[tuple[int, int]]) -> b
     return any(_STRONG.search(text[s:e]) for s, e in sentence_spans)
 
 
+def speaks_to_model(chunk: Chunk) -> bool:
+    """True when a sentence of ``chunk`` speaks to a language model: the verdict stored at ingest when there is
+    one, else judged now."""
+    if chunk.speaks_to_model is not None:
+        return chunk.speaks_to_model
+    return holds_instruction(chunk.text, chunk.sentence_spans)
+
+
 def without_instructions(passages: Sequence[Passage]) -> list[Passage]:
     """The passages whose chunks hold no sentence written to a language model."""
-    return [p for p in passages if not holds_instruction(p.chunk.text, p.chunk.sentence_spans)]
+    return [p for p in passages if not speaks_to_model(p.chunk)]

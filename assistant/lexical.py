@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant import injection
 from assistant.errors import StoreError
 from assistant.text import terms
 from assistant.types import Chunk
@@ -115,6 +116,8 @@ def chunk_payload(entry: Entry) -> str:
         [
             *(c.id, c.doc_id, c.text, c.start, c.end, c.chunk_index, c.paragraph_index, c.title, c.source, c.url),
             *(c.published, [list(s) for s in c.sentence_spans], c.page, entry.content_hash, entry.published_n),
+            # judged once here rather than on every question that retrieves the chunk
+            [injection.RULES_VERSION, injection.holds_instruction(c.text, c.sentence_spans)],
         ],
         ensure_ascii=False,
     )
@@ -123,6 +126,9 @@ def chunk_payload(entry: Entry) -> str:
 def entry_from_payload(payload: str, vector: bytes, sentence_vectors: bytes) -> Entry:
     """The inverse of ``chunk_payload``."""
     p = json.loads(payload)
+    # entries written before the verdict was stored, or under other rules, carry none
+    judged = p[15] if len(p) > 15 else None
+    speaks = bool(judged[1]) if judged and judged[0] == injection.RULES_VERSION else None
     chunk = Chunk(
         id=p[0],
         doc_id=p[1],
@@ -137,6 +143,7 @@ def entry_from_payload(payload: str, vector: bytes, sentence_vectors: bytes) -> 
         published=p[10],
         sentence_spans=tuple((int(a), int(b)) for a, b in p[11]),
         page=p[12],
+        speaks_to_model=speaks,
     )
     return Entry(chunk, p[13], int(p[14]), vector, sentence_vectors)
 

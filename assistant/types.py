@@ -69,6 +69,9 @@ class Chunk:
     page: int | None = None
     sentence_vectors: bytes = field(default=b"", repr=False, compare=False)
     """One embedding per sentence span, computed at ingest (``vectors.pack_int8``); empty when not stored."""
+    speaks_to_model: bool | None = field(default=None, repr=False, compare=False)
+    """Whether a sentence of the chunk is written to a language model (``injection.holds_instruction``), as
+    judged at ingest by the current rules; None when not stored (it is then judged when the chunk is retrieved)."""
 
 
 @dataclass(frozen=True)
