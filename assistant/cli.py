@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -131,16 +132,21 @@ def ask(
     """Answer one question, then list each source with its quote."""
     assistant = _assistant(backend, data_dir)
     loading = _load_model_meanwhile(assistant)
-    if as_json:
-        answered = assistant.ask(question, top_k=top_k)
+    try:
+        if as_json:
+            answered = assistant.ask(question, top_k=top_k)
+        else:
+            answer = None
+            for event in assistant.stream(question, top_k=top_k):
+                if event.answer is not None:
+                    answer = event.answer
+    finally:
+        # Nothing is printed before the load ends, an error included: while llama.cpp loads it points stdout and
+        # stderr at /dev/null, and a process that ended meanwhile would have lost its message.
         loading.join()
+    if as_json:
         typer.echo(answered.to_json(indent=2))
         return
-    answer = None
-    for event in assistant.stream(question, top_k=top_k):
-        if event.answer is not None:
-            answer = event.answer
-    loading.join()
     assert answer is not None
     typer.echo(str(answer))
     confidence = "" if answer.confidence is None else f", {answer.confidence:.0%} likely right"
@@ -208,6 +214,28 @@ def main() -> None:
         app()
     except BrokenPipeError:
         sys.stderr.close()
+    except SystemExit as done:
+        if len(sys.argv) > 1 and sys.argv[1] in _EXIT_AT_ONCE:
+            _exit_now(done.code)
+        raise
+
+
+_EXIT_AT_ONCE = {"ask"}
+"""Commands that write nothing to the store: once their output is flushed, the process ends without tearing down
+the model and the store (a quarter of a second of a one-shot ``assistant ask``)."""
+
+
+def _exit_now(code: object) -> None:
+    import logging
+
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    if code is not None and not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()
+    os._exit(status)
 
 
 if __name__ == "__main__":

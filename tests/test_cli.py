@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
@@ -73,3 +75,26 @@ def test_chat_repl_answers_until_an_empty_line(tmp_path: Path, tiny_corpus: Path
     assert "40 schools" in result.output and "Sources:" in result.output
     empty = runner.invoke(app, ["chat", "--backend", "extractive", *data], input="x" * 2000 + "\n\n")
     assert "limit is 1000" in empty.output, "an over-long question is refused and the REPL goes on"
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_one_shot_ask_with_the_local_model_prints_its_answer_and_its_errors(tmp_path: Path, tiny_corpus: Path) -> None:
+    """As a user runs it: a new process per command, the default model loading in the background. Its error
+    lines and its answer must reach the terminal (llama.cpp points stdout and stderr at /dev/null while it loads)."""
+    from tests.conftest import link_model_cache
+
+    data = link_model_cache(tmp_path / "data")
+    env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_CHROMA_URL"} | {"ASSISTANT_DATA_DIR": str(data)}
+    cli = str(Path(sys.executable).parent / "assistant")
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([cli, *argv], env=env, capture_output=True, text=True, timeout=240)
+
+    missing = run("ask", "How many schools did the storm close?")
+    assert missing.returncode == 1 and "assistant ingest" in missing.stderr, missing
+    assert run("ingest", str(tiny_corpus)).returncode == 0
+    answered = run("ask", "How many schools did the storm close?")
+    assert answered.returncode == 0, answered.stderr
+    assert "40" in answered.stdout and "[1]" in answered.stdout and "Sources:" in answered.stdout
+    assert "llama_cpp:" in answered.stderr
