@@ -82,6 +82,8 @@ class Calculation:
     """Why there is no result ("" when there is one)."""
     notes: tuple[str, ...] = field(default=())
     """Things the engine corrected on the way (a repeated COUNT item counted once)."""
+    chosen: str = ""
+    """For a choice question answered by MAX or MIN: the option whose operand won ("" otherwise)."""
 
     @property
     def ok(self) -> bool:
@@ -112,6 +114,8 @@ class Calculation:
         """The result with its working, each operand cited: "3,400 (2,500 in Iraq + 900 in eastern Syria) [1]"."""
         if not self.ok or self.value is None:
             return ""
+        if self.chosen:
+            return self._render_choice()
         result = format_number(self.value) + ("%" if self.operation == "PERCENT" else "")
         if self.operation in ("DAYS_BETWEEN", "YEARS_BETWEEN"):
             unit = "day" if self.operation == "DAYS_BETWEEN" else "year"
@@ -132,6 +136,16 @@ class Calculation:
             working = f"{label}: {'; '.join(shown)}"
         tail = f" [{self.citations[0]}]" if shared else ""
         return f"{result} ({working}){tail}"
+
+    def _render_choice(self) -> str:
+        """The chosen option, then both operands, the winner first: "Friday (1,200 passengers on Friday against
+        950 on Saturday) [1]"."""
+        winner = max(self.operands, key=_number) if self.operation == "MAX" else min(self.operands, key=_number)
+        shared = len(self.citations) == 1
+        ordered = [winner, *(o for o in self.operands if o is not winner)]
+        shown = [self._shown(o) + ("" if shared else f" [{o.citation}]") for o in ordered]
+        tail = f" [{self.citations[0]}]" if shared else ""
+        return f"{self.chosen} ({' against '.join(shown)}){tail}"
 
     def _shown(self, operand: Operand) -> str:
         """The operand's words when all of them are in its sentence, else just the value it stands for."""
@@ -245,6 +259,42 @@ def _full_years(ends: tuple[object, ...]) -> tuple[object, ...]:
         completed = first // 100 * 100 + second
         return (first, completed if completed > first else None)
     return tuple(None if end < 100 else end for end in (first, second))
+
+
+def choose_option(calculation: Calculation, options: tuple[str, str]) -> Calculation:
+    """A computed MAX or MIN over the two options of a choice question, answered with the option whose operand won.
+
+    Each operand must name one option: the operands are matched to the options the way that shares the most
+    words, and that match must beat the other way round. Equal values, or operands that name no option, leave no
+    choice: the calculation is refused.
+    """
+    if not calculation.ok or calculation.operation not in ("MAX", "MIN"):
+        return calculation
+    if len(calculation.operands) != 2:
+        count = len(calculation.operands)
+        return _with(calculation, error=f"a choice between two options takes two operands, got {count}")
+    first, second = calculation.operands
+    if _number(first) == _number(second):
+        return _with(calculation, error="both options have the same number, so neither is chosen")
+    named = [set(terms(o.text)) for o in calculation.operands]
+    wanted = [set(terms(option)) for option in options]
+    straight = (_shared_words(named[0], wanted[0]), _shared_words(named[1], wanted[1]))
+    crossed = (_shared_words(named[0], wanted[1]), _shared_words(named[1], wanted[0]))
+    as_written, swapped = sum(straight), sum(crossed)
+    if as_written == swapped or 0 in (straight if as_written > swapped else crossed):
+        return _with(calculation, error="the operands do not tell which option each is")
+    option_of = dict(zip((0, 1), options if as_written > swapped else options[::-1], strict=True))
+    pick = max if calculation.operation == "MAX" else min
+    winner = pick((0, 1), key=lambda i: _number(calculation.operands[i]))
+    return _with(calculation, chosen=option_of[winner])
+
+
+def _shared_words(said: set[str], option: set[str]) -> int:
+    """How many words of ``option`` the operand says, a word also counting when one is the start of the other
+    (four letters at least: "India" names "Indians", "Bangladesh" names "Bangladeshis")."""
+    return sum(
+        any(w == o or (min(len(w), len(o)) >= 4 and (w.startswith(o) or o.startswith(w))) for w in said) for o in option
+    )
 
 
 def _with(calculation: Calculation, **changes: object) -> Calculation:

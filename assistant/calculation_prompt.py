@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from assistant.calculation import NO_CALCULATION, OPERATIONS, Calculation, format_number
 from assistant.llm.base import ChatMessage
+from assistant.question import compared_direction
 from assistant.types import Evidence
 
 SYSTEM_PROMPT = (
@@ -64,9 +65,25 @@ _LARGEST = re.compile(r"\b(longest|largest|biggest|highest|most|greatest)\b", re
 _SMALLEST = re.compile(r"\b(shortest|smallest|lowest|fewest|least)\b", re.I)
 
 
+# A choice between two options by their numbers: the engine answers with the option whose operand is larger (MAX)
+# or smaller (MIN).
+_CHOICE_EXAMPLES: dict[str, tuple[str, str]] = {
+    "MAX": (
+        "Which day had more passengers, Friday or Saturday?",
+        "MAX(1,200 passengers on Friday [1], 950 on Saturday [1])",
+    ),
+    "MIN": (
+        "Which day had fewer passengers, Friday or Saturday?",
+        "MIN(1,200 passengers on Friday [1], 950 on Saturday [1])",
+    ),
+}
+
+
 def operations_for(kind: str, question: str) -> tuple[str, ...]:
     """The operations that can answer a question routed as ``kind`` (see ``question.computation_asked``)."""
     lowered = question.lower()
+    if kind == "compare":
+        return ("MIN",) if compared_direction(question) == "less" else ("MAX",)
     if kind == "span":
         if re.search(r"\b(years?|decades?|centuries)\b", lowered):
             return ("YEARS_BETWEEN", "DIFF")
@@ -92,7 +109,8 @@ def build_calculation_messages(
 
     The examples share one set of made-up sources and sit in the system prompt, which keeps the prompt short.
     """
-    examples = [_EXAMPLES[name] for name in operations if name in _EXAMPLES]
+    shown_for = _CHOICE_EXAMPLES if compared_direction(question) is not None else _EXAMPLES
+    examples = [shown_for.get(name) or _EXAMPLES[name] for name in operations if name in _EXAMPLES]
     shown = "\n".join(f"Question: {q}\n{a}" for q, a in [*examples, _NONE_EXAMPLE])
     system = f"{SYSTEM_PROMPT}\n\nExample sources:\n{_EXAMPLE_SOURCES}\n\nExamples:\n{shown}"
     sources = "\n".join(f"[{e.number}] {' '.join(e.quote.split())}" for e in evidence)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.calculation import Calculation, evaluate
+from assistant.calculation import Calculation, choose_option, evaluate
 from assistant.calculation_prompt import (
     build_calculation_check,
     build_calculation_messages,
@@ -17,7 +17,7 @@ from assistant.calculation_prompt import (
 )
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.numbers import parse_quantities
-from assistant.question import computation_asked, counted_phrase
+from assistant.question import choice_options, computation_asked, counted_phrase
 from assistant.settings import CalculationSettings
 from assistant.text import STOPWORDS, terms
 from assistant.types import Evidence
@@ -116,6 +116,9 @@ class CalculationStep:
         )
         raw = "".join(stream)
         calculation = evaluate(read_calculation(raw), {e.number: e.quote for e in evidence})
+        options = choice_options(question) if routed.kind == "compare" else None
+        if options is not None:
+            calculation = choose_option(calculation, options)
         if calculation.operation and calculation.operation not in routed.operations:
             calculation = Calculation(
                 calculation.expression,

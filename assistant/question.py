@@ -177,12 +177,30 @@ foot inch inches pound pounds ton tons dollar dollars euro euros degree degrees 
 )
 
 
-def computation_asked(question: str) -> str | None:
-    """The computation a question asks for: 'span', 'diff', 'add', 'percent', 'extreme', 'count' or None.
+_MORE = re.compile(r"\b(more|most|larger|largest|bigger|biggest|greater|greatest|higher|highest)\b", re.I)
+_LESS = re.compile(r"\b(fewer|fewest|less|least|smaller|smallest|lower|lowest)\b", re.I)
 
+
+def compared_direction(question: str) -> str | None:
+    """'more' or 'less' when a choice question asks which of its two options has more or less of something
+    ("Which group was larger, the killed or the captured?"), else None."""
+    if choice_options(question) is None:
+        return None
+    more, less = bool(_MORE.search(question)), bool(_LESS.search(question))
+    if more == less:
+        return None
+    return "more" if more else "less"
+
+
+def computation_asked(question: str) -> str | None:
+    """The computation a question asks for: 'compare', 'span', 'diff', 'add', 'percent', 'extreme', 'count' or None.
+
+    'compare' is a choice between two options by a number each has ("Were there more rockets or drones?").
     'count' is "how many <things>" where the things can be listed (touchdowns, rockets), not measured (yards, years);
     whether the articles state the count outright is for the answering step to judge.
     """
+    if compared_direction(question) is not None:
+        return "compare"
     for kind, pattern in _COMPUTATIONS:
         if pattern.search(question):
             return kind

@@ -200,3 +200,48 @@ def test_format_number_groups_thousands_and_trims_decimals() -> None:
     assert format_number(Fraction(3400)) == "3,400"
     assert format_number(Fraction(25, 2)) == "12.5"
     assert format_number(Fraction(-2)) == "-2"
+
+
+@pytest.mark.parametrize(
+    ("expression", "options", "chosen"),
+    [
+        ("MAX(2,500 troops in Iraq [1], 900 in eastern Syria [1])", ("Iraq", "Syria"), "Iraq"),
+        ("MIN(2,500 troops in Iraq [1], 900 in eastern Syria [1])", ("Iraq", "Syria"), "Syria"),
+        ("MAX(900 in eastern Syria [1], 2,500 troops in Iraq [1])", ("Iraq", "Syria"), "Iraq"),
+        ("MIN(646 births in 1990 [8], 566 in 2000 [8])", ("the 1990 births", "the 2000 births"), "the 2000 births"),
+    ],
+)
+def test_a_choice_question_gets_the_option_whose_operand_wins(expression: str, options, chosen: str) -> None:
+    from assistant.calculation import choose_option
+
+    calculation = choose_option(evaluate(expression, SOURCES), options)
+    assert calculation.ok and calculation.chosen == chosen
+    assert calculation.render().startswith(f"{chosen} (")
+
+
+def test_a_word_names_an_option_it_starts_or_that_starts_it() -> None:
+    from assistant.calculation import choose_option
+
+    sources = {1: "Of those, 290,000 came from India and 110,000 from Bangladesh."}
+    calculation = choose_option(
+        evaluate("MIN(290,000 came from India [1], 110,000 from Bangladesh [1])", sources), ("Indians", "Bangladeshis")
+    )
+    assert calculation.render() == "Bangladeshis (110,000 from Bangladesh against 290,000 came from India) [1]"
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("MAX(2,500 troops [1], 900 [1])", "do not tell which option"),
+        ("MAX(2,500 troops in Iraq [1], 900 in Iraq [1])", "do not tell which option"),
+        ("MAX(2,500 troops in Iraq [1], 900 troops in Kuwait [1])", "do not tell which option"),
+        ("MAX(2,500 in Iraq [1], 2,500 troops in eastern Syria [1])", "same number"),
+        ("MAX(2,500 in Iraq [1], 900 in eastern Syria [1], 2,500 troops [1])", "two operands, got 3"),
+    ],
+)
+def test_a_choice_the_operands_cannot_decide_is_refused(expression: str, error: str) -> None:
+    from assistant.calculation import choose_option
+
+    sources = {1: "The U.S. has 2,500 troops in Iraq, 900 in eastern Syria and 2,500 troops in Kuwait."}
+    calculation = choose_option(evaluate(expression, sources), ("Iraq", "Syria"))
+    assert not calculation.ok and error in calculation.error and calculation.render() == ""

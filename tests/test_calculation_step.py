@@ -36,7 +36,11 @@ SUM = "How many U.S. troops are there in Iraq and Syria combined?"
         ("How many yards did he run?", None),
         ("How many people attended the festival?", None),
         ("How long was the pause in hostilities?", None),
-        ("Which group was larger, the US troops killed or taken prisoner?", None),
+        ("Which group was larger, the US troops killed or taken prisoner?", "compare"),
+        ("Which were there more of, rockets or drones?", "compare"),
+        ("Were there more rockets or drones?", None),  # where the first option starts is unknown
+        ("Which happened first, the siege or the truce?", None),
+        ("Which side had more tanks and fewer guns, the north or the south?", None),
         ("Who did the Iraqi prime minister meet?", None),
         ("In what year did the attacks happen?", None),
     ],
@@ -223,3 +227,35 @@ def test_a_count_stated_under_another_word_for_the_same_thing_keeps_todays_path(
     assert not count_is_stated(question, sentences), "no embedder: only the same word counts"
     assert count_is_stated(question, sentences, embed), "troops are soldiers: the count is stated"
     assert not count_is_stated("How many soldiers were there?", ["Two drones were seen."], embed)
+
+
+CHOICE = "Where did the U.S. have more troops, in Iraq or in eastern Syria?"
+
+
+def test_a_choice_by_numbers_is_answered_with_the_option_the_engine_finds_larger(seed_assistant) -> None:
+    llm = FakeLLM(calculation_then("MAX(2,500 troops in Iraq [{n}], 900 in eastern Syria [{n}])"))
+    answer = seed_assistant(llm).ask(CHOICE)
+    assert answer.text.startswith("in Iraq (2,500 troops in Iraq against 900 in eastern Syria) [1]"), answer.text
+    assert answer.signals["calculated"] == 1 and len(llm.prompts) == 1
+    assert "Which day had more passengers, Friday or Saturday?" in llm.prompts[0][0]["content"]  # its example
+
+
+def test_a_choice_for_the_smaller_option_and_operands_written_in_the_other_order(seed_assistant) -> None:
+    llm = FakeLLM(calculation_then("MIN(900 in eastern Syria [{n}], 2,500 troops in Iraq [{n}])"))
+    answer = seed_assistant(llm).ask("Where did the U.S. have fewer troops, in Iraq or in eastern Syria?")
+    assert answer.text.startswith("in eastern Syria (900 in eastern Syria against 2,500 troops in Iraq) [1]")
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "MAX(2,500 troops [{n}], 900 [{n}])",  # the operands name no option
+        "MAX(2,500 troops in Iraq [{n}], 2,500 troops in Iraq [{n}])",  # no difference to choose by
+        "MIN(2,500 troops in Iraq [{n}], 900 in eastern Syria [{n}])",  # the smaller is not what was asked
+    ],
+)
+def test_a_choice_the_operands_cannot_decide_takes_todays_path(seed_assistant, expression: str) -> None:
+    llm = FakeLLM(calculation_then(expression, answer="NOT IN SOURCES"))
+    answer = seed_assistant(llm).ask(CHOICE)
+    assert answer.signals.get("calculated") != 1 and " against " not in answer.text
+    assert len(llm.prompts) == 2  # the calculation was refused and today's prompt was asked
