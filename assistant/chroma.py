@@ -66,9 +66,43 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
+def import_chromadb() -> Any:
+    """The ``chromadb`` module, imported without the signature checks of the ``overrides`` package.
+
+    chromadb marks about 160 methods ``@override``; at import, each mark inspects the calling frame's bytecode and
+    compares signatures with the base class: a quarter of a second of every cold start (a one-shot ``assistant
+    ask``, the first question after opening) spent checking chromadb's own code. During this one import the mark
+    only records itself; the package's function is put back afterwards, and nothing else uses it.
+    """
+    import sys
+
+    if "chromadb" in sys.modules:
+        return sys.modules["chromadb"]
+    try:
+        import overrides  # noqa: F401  (its submodule is shadowed by the function of the same name)
+
+        marks: Any = sys.modules["overrides.overrides"]
+        checking = marks._overrides
+    except (ImportError, KeyError, AttributeError):  # another version: import as it is
+        import chromadb
+
+        return chromadb
+
+    def record_only(method: Any, check_signature: bool, check_at_runtime: bool) -> Any:
+        method.__override__ = True
+        return method
+
+    marks._overrides = record_only
+    try:
+        import chromadb
+    finally:
+        marks._overrides = checking
+    return chromadb
+
+
 def open_client(settings: Settings) -> Any:
     """A Chroma client: HttpClient when ``chroma_url`` is set (with the token, if any), else PersistentClient."""
-    import chromadb
+    chromadb = import_chromadb()
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
