@@ -164,8 +164,8 @@ class Assistant:
     def _pipeline(self) -> AnswerPipeline:
         store = self.store
         store.open()  # before the model: a load started in the background (the CLI does) overlaps with this
-        if not self._llm_checked:
-            self.embedder.embed(["warm up"])  # and so does loading the embedder, on the first question only
+        if self._check_lock.locked():  # the model is loading in another thread: load the embedder meanwhile
+            self.embedder.embed(["warm up"])
         self.check_llm()
         if self._retriever is None:
             from assistant.passage_guard import PassageGuard
