@@ -125,8 +125,10 @@ def routing(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _label(row: dict[str, Any]) -> str:
+    from assistant.question import compared_direction
+
     if row["kind"] != "number":
-        return "no_calculation"
+        return "choice" if compared_direction(row["question"]) else "no_calculation"
     return "either" if gold_in_passage(row) else "calculation"
 
 
@@ -226,11 +228,13 @@ def render(data: dict[str, Any]) -> list[str]:
             "### Routing (offline, every DROP question; `computation_asked` + the stated-count guard)",
             "",
             "A question is labelled *calculation* when its gold is a number not written in the passage, *no",
-            "calculation* when its gold is not a number; a number written in the passage may go either way.",
+            "calculation* when its gold is not a number; a number written in the passage may go either way. A",
+            '*choice* by numbers ("Which group was larger, A or B?", gold: an option) is routed to a MAX/MIN',
+            "that picks the option, and is counted apart, not scored.",
             "",
             "| split | accuracy | scored | no calc kept | no calc routed | calc routed | calc kept | either routed "
-            "| either kept | numeric routed by DROP subset |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| either kept | choice routed | choice kept | numeric routed by DROP subset |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for split, r in route.items():
             c = r["counts"]
@@ -238,6 +242,7 @@ def render(data: dict[str, Any]) -> list[str]:
                 f"| {split} | {r['accuracy']} | {r['scored']} | {c.get('no_calculation:kept', 0)} "
                 f"| {c.get('no_calculation:routed', 0)} | {c.get('calculation:routed', 0)} "
                 f"| {c.get('calculation:kept', 0)} | {c.get('either:routed', 0)} | {c.get('either:kept', 0)} "
+                f"| {c.get('choice:routed', 0)} | {c.get('choice:kept', 0)} "
                 f"| {', '.join(f'{k} {v}' for k, v in r['numeric_routed_by_subset'].items())} |"
             )
         lines.append("")
