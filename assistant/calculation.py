@@ -283,10 +283,10 @@ def choose_option(calculation: Calculation, options: tuple[str, str]) -> Calcula
     as_written, swapped = sum(straight), sum(crossed)
     if as_written == swapped or 0 in (straight if as_written > swapped else crossed):
         return _with(calculation, error="the operands do not tell which option each is")
-    option_of = dict(zip((0, 1), options if as_written > swapped else options[::-1], strict=True))
-    pick = max if calculation.operation == "MAX" else min
-    winner = pick((0, 1), key=lambda i: _number(calculation.operands[i]))
-    return _with(calculation, chosen=option_of[winner])
+    named_options = options if as_written > swapped else options[::-1]
+    larger_first = _number(first) > _number(second)
+    winner = 0 if larger_first == (calculation.operation == "MAX") else 1
+    return _with(calculation, chosen=named_options[winner])
 
 
 def _shared_words(said: set[str], option: set[str]) -> int:

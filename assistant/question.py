@@ -195,7 +195,7 @@ def compared_direction(question: str) -> str | None:
 def computation_asked(question: str) -> str | None:
     """The computation a question asks for: 'compare', 'span', 'diff', 'add', 'percent', 'extreme', 'count' or None.
 
-    'compare' is a choice between two options by a number each has ("Were there more rockets or drones?").
+    'compare' is a choice between two options by a number each has ("Which were there more of, rockets or drones?").
     'count' is "how many <things>" where the things can be listed (touchdowns, rockets), not measured (yards, years);
     whether the articles state the count outright is for the answering step to judge.
     """
