@@ -282,7 +282,7 @@ class AnswerPipeline:
         # Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not
         # checked, so neither is ever shown as verified.
         checked = draft.form == "answer" or (draft.calculation is not None and draft.calculation.all_supported)
-        confident = confidence >= calibrator.verified_at and checked
+        confident = confidence >= calibrator.verified_threshold(signals) and checked
         status: AnswerStatus = "verified" if confident else "unconfirmed"
         return _Judged(draft, status, confidence, signals)
 

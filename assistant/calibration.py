@@ -11,7 +11,7 @@ import json
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,16 @@ class Calibrator:
     abstain_below: float
     """Confidence below which the assistant abstains instead of showing the answer."""
     info: dict[str, Any] = field(default_factory=dict)
+    verified_at_by_form: dict[str, float] = field(default_factory=dict)
+    """Thresholds of their own for answers of one form, named by the signal that marks it ("calculated" = 1):
+    each picked on answers of that form alone, as ``verified_at`` is on all of them."""
+
+    def verified_threshold(self, signals: Mapping[str, float]) -> float:
+        """The confidence an answer with these signals needs to be shown as verified."""
+        for form, threshold in sorted(self.verified_at_by_form.items()):
+            if feature_value(signals, form) == 1.0:
+                return threshold
+        return self.verified_at
 
     def probability(self, signals: Mapping[str, float]) -> float:
         """P(right) for one answer's signals."""
@@ -63,6 +73,7 @@ class Calibrator:
         data = json.loads(text)
         for key in ("features", "means", "scales", "weights"):
             data[key] = tuple(data[key])
+        data["verified_at_by_form"] = {str(k): float(v) for k, v in data.get("verified_at_by_form", {}).items()}
         return cls(**data)
 
 
@@ -198,8 +209,9 @@ def fit_calibrator(
     l2: float = 1.0,
     target_precision: float = 0.9,
     info: Mapping[str, Any] | None = None,
+    forms: Sequence[str] = (),
 ) -> Calibrator:
-    """Fit on every example; pick the thresholds on out-of-fold predictions."""
+    """Fit on every example; pick the thresholds (overall, and of each of ``forms``) on out-of-fold predictions."""
     if len(examples) < 20 or len({e.correct for e in examples}) < 2:
         raise ValueError("Calibration needs at least 20 answers, some right and some wrong.")
     oof = out_of_fold(examples, features, l2)
@@ -209,7 +221,44 @@ def fit_calibrator(
     model = _fit(examples, features, l2)
     details = dict(info or {})
     details["out_of_fold"] = summarize(oof, correct, verified_at)
-    return Calibrator(model.features, model.means, model.scales, model.weights, model.bias, verified_at, floor, details)
+    by_form, details["forms"] = form_thresholds(oof, examples, forms, target_precision)
+    return Calibrator(
+        model.features, model.means, model.scales, model.weights, model.bias, verified_at, floor, details, by_form
+    )
+
+
+def with_form_thresholds(
+    calibrator: Calibrator,
+    examples: Sequence[Example],
+    forms: Sequence[str],
+    *,
+    target_precision: float = 0.9,
+) -> Calibrator:
+    """The calibrator, weights kept, with a verified threshold of its own for each form, picked on ``examples``.
+
+    ``examples`` must be answers the weights were not fitted on (a new run), so that no threshold is tuned on
+    answers the calibrator has already seen.
+    """
+    scores = [calibrator.probability(e.signals) for e in examples]
+    thresholds, details = form_thresholds(scores, examples, forms, target_precision)
+    info = {**calibrator.info, "forms": {**calibrator.info.get("forms", {}), **details}}
+    return replace(calibrator, verified_at_by_form={**calibrator.verified_at_by_form, **thresholds}, info=info)
+
+
+def form_thresholds(
+    scores: Sequence[float], examples: Sequence[Example], forms: Sequence[str], target: float, min_count: int = 20
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Per form, the verified threshold picked on that form's answers alone (1.0, never, when too few reach
+    ``target``), and the quality at it."""
+    thresholds: dict[str, float] = {}
+    details: dict[str, dict[str, float]] = {}
+    for form in forms:
+        members = [i for i, e in enumerate(examples) if feature_value(e.signals, form) == 1.0]
+        form_scores = [scores[i] for i in members]
+        correct = [examples[i].correct for i in members]
+        thresholds[form] = precision_threshold(form_scores, correct, target, min_count)
+        details[form] = summarize(form_scores, correct, thresholds[form])
+    return thresholds, details
 
 
 # -- measures of calibration ----------------------------------------------------------------------------------------

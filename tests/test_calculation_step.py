@@ -147,6 +147,39 @@ def test_computed_answer_the_check_doubts_is_unconfirmed_and_one_it_rejects_is_w
     assert rejected.status == "abstained" and any(u.startswith("3,400") for u in rejected.unsupported)
 
 
+def test_a_computed_answer_is_judged_by_the_threshold_of_its_own_form(seed_assistant, tmp_path) -> None:
+    """A calibrator that never verifies an ordinary answer (verified_at 1.0) but verifies calculations from 0.9:
+    the same model confidence verifies the sum and leaves a copied number unconfirmed."""
+    from assistant.calibration import Calibrator
+
+    calibrator = Calibrator(
+        ("check_yes", "calc_check_yes"),
+        (0.5, 0.5),
+        (1.0, 1.0),
+        (10.0, 10.0),
+        0.0,
+        verified_at=1.0,
+        abstain_below=0.2,
+        verified_at_by_form={"calculated": 0.9},
+    )
+    path = tmp_path / "by-form.json"
+    path.write_text(calibrator.to_json(), encoding="utf-8")
+    trust = {"calibration_file": path, "check": True, "abstain_below": None}
+    expression = "ADD(2,500 troops in Iraq [{n}], 900 in eastern Syria [{n}])"
+    computed = seed_assistant(FakeLLM(calculation_then(expression), yes=0.95), trust=trust).ask(SUM)
+    assert computed.text.startswith("3,400") and computed.status == "verified"
+    assert computed.confidence is not None and computed.confidence >= 0.9
+
+    def copied(prompt: str) -> str:
+        return f"900 [{sentence_number(prompt, '2,500 troops')}]"
+
+    plain = seed_assistant(FakeLLM(copied, yes=0.95), trust=trust).ask("How many U.S. troops are in eastern Syria?")
+    assert plain.text.startswith("900") and plain.signals["calculated"] == 0
+    assert plain.confidence is not None and plain.confidence >= 0.9 and plain.status == "unconfirmed"
+    doubted = seed_assistant(FakeLLM(calculation_then(expression), yes=0.6), trust=trust).ask(SUM)
+    assert doubted.text.startswith("3,400") and doubted.status == "unconfirmed"
+
+
 def test_operand_not_in_its_sentence_falls_back_to_todays_path(seed_assistant) -> None:
     llm = FakeLLM(calculation_then("ADD(2,600 troops in Iraq [{n}], 900 in eastern Syria [{n}])"))
     answer = seed_assistant(llm, retrieval={"fallback_min_relevance": 0.0}).ask(SUM)

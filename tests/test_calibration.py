@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -17,6 +18,7 @@ from assistant.calibration import (
     load_calibrator,
     precision_threshold,
     risk_coverage,
+    with_form_thresholds,
 )
 
 
@@ -54,12 +56,44 @@ def test_thresholds_keep_held_out_precision_near_the_target() -> None:
     assert 0.0 <= calibrator.abstain_below <= calibrator.verified_at
 
 
+def form_examples(n: int, seed: int) -> list[Example]:
+    """Ordinary answers right at 30 %, whatever 'a' says; computed ones right when 'a' is high."""
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(n):
+        a, computed = rng.random(), rng.random() < 0.4
+        right = (a > 0.3 or rng.random() < 0.1) if computed else rng.random() < 0.3
+        examples.append(Example({"a": a, "calculated": 1.0 if computed else 0.0}, right))
+    return examples
+
+
+def test_a_form_gets_a_threshold_of_its_own_picked_on_its_answers_alone() -> None:
+    training = form_examples(600, 1)
+    fitted = fit_calibrator(training, ["a", "calculated"], target_precision=0.9, forms=["calculated"])
+    assert fitted.info["forms"]["calculated"]["answers"] == sum(e.signals["calculated"] == 1.0 for e in training)
+    assert fitted.verified_at_by_form["calculated"] < 1.0
+    held_out = form_examples(3000, 2)
+    computed = [e for e in held_out if e.signals["calculated"] == 1.0]
+    chosen = [e for e in computed if fitted.probability(e.signals) >= fitted.verified_threshold(e.signals)]
+    assert len(chosen) > len(computed) / 3 and sum(e.correct for e in chosen) / len(chosen) >= 0.85
+    plain = [e for e in held_out if e.signals["calculated"] == 0.0]
+    assert all(fitted.verified_threshold(e.signals) == fitted.verified_at for e in plain)
+    kept = with_form_thresholds(replace(fitted, verified_at_by_form={}), held_out, ["calculated"])
+    assert kept.weights == fitted.weights and 0.0 < kept.verified_at_by_form["calculated"] < 1.0
+    assert kept.info["forms"]["calculated"]["precision_at_verified"] >= 0.9
+    too_few = with_form_thresholds(fitted, held_out[:10], ["calculated"])
+    assert too_few.verified_at_by_form["calculated"] == 1.0
+
+
 def test_calibrator_round_trips_through_json(tmp_path) -> None:
     calibrator = fit_calibrator(synthetic(), ["a", "b"], info={"model": "m"})
     path = tmp_path / "m.json"
     path.write_text(calibrator.to_json())
     again = load_calibrator("ignored", path)
     assert again == calibrator
+    by_form = fit_calibrator(form_examples(300, 3), ["a", "calculated"], forms=["calculated"])
+    path.write_text(by_form.to_json())
+    assert load_calibrator("ignored", path) == by_form
 
 
 def test_fitting_refuses_too_few_or_one_sided_examples() -> None:
@@ -105,6 +139,11 @@ def test_the_shipped_calibrator_of_the_default_model_loads() -> None:
     # Either no confidence reached the target precision out of fold, and nothing is ever verified, or it did.
     nothing_verified = calibrator.verified_at >= 1.0 and out_of_fold["share_at_verified"] == 0
     assert nothing_verified or out_of_fold["precision_at_verified"] >= 0.9
+    for form, threshold in calibrator.verified_at_by_form.items():  # each picked on answers of its form alone
+        picked_on = calibrator.info["forms"][form]
+        assert threshold >= 1.0 or (
+            picked_on["precision_at_verified"] >= 0.9 and picked_on["answers"] * picked_on["share_at_verified"] >= 20
+        )
 
 
 def test_every_answer_says_whether_it_was_computed_so_the_flag_can_carry_weight() -> None:

@@ -331,3 +331,42 @@ def test_calibrate_without_enough_answers_gives_one_clear_error(tmp_path: Path) 
     results.write_text(json.dumps({"suite": "s", "backend": "x:m", "cases": []}))
     result = CliRunner().invoke(cli(), ["eval", "calibrate", str(results), "--write", str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "at least 20 answers" in result.output
+
+
+def test_calibrate_keep_weights_picks_the_threshold_of_computed_answers_on_a_newer_run(tmp_path: Path) -> None:
+    """A newer run of the same questions replaces the older answers; the weights stay, only the threshold of the
+    computed form is picked, on computed answers alone."""
+    import random
+
+    from assistant.calibration import Calibrator, load_calibrator
+
+    kept = Calibrator(("calc_check_yes",), (0.5,), (1.0,), (10.0,), 0.0, verified_at=1.0, abstain_below=0.2)
+    kept_path = tmp_path / "kept.json"
+    kept_path.write_text(kept.to_json())
+    rng = random.Random(1)
+
+    def run(right_when: float) -> Path:
+        cases = []
+        for i in range(80):
+            yes = rng.random()
+            cases.append(
+                {"id": str(i), "kind": "number", "status": "unconfirmed", "correct": yes > right_when, "error": "",
+                 "signals": {"calculated": 1.0 if i % 2 else 0.0, "calc_check_yes": yes}}
+            )  # fmt: skip
+        path = tmp_path / f"run-{right_when}.json"
+        path.write_text(json.dumps({"suite": "s", "backend": "llama_cpp:m", "cases": cases}))
+        return path
+
+    older, newer = run(2.0), run(0.3)  # every older answer wrong: were they counted, nothing would reach 0.9
+    out = tmp_path / "cal.json"
+    args = ["eval", "calibrate", str(older), str(newer), "--keep-weights", str(kept_path), "--write", str(out)]
+    result = CliRunner().invoke(cli(), args)
+    assert result.exit_code == 0, result.output
+    assert "calculated answers: verified at confidence >=" in result.output
+    calibrator = load_calibrator("m", out)
+    assert calibrator is not None and calibrator.weights == kept.weights and calibrator.verified_at == 1.0
+    assert 0.0 < calibrator.verified_at_by_form["calculated"] < 1.0
+    assert calibrator.info["forms"]["calculated"]["answers"] == 40
+    assert calibrator.info["forms"]["calculated"]["precision_at_verified"] >= 0.9
+    missing = CliRunner().invoke(cli(), [*args[:4], "--keep-weights", str(tmp_path / "none.json")])
+    assert missing.exit_code == 2 and "cannot read the calibrator" in missing.output

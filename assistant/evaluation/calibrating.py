@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.calibration import Calibrator, Example, calibration_file_name, fit_calibrator, summarize
+from assistant.calibration import (
+    Calibrator,
+    Example,
+    calibration_file_name,
+    fit_calibrator,
+    summarize,
+    with_form_thresholds,
+)
 from assistant.errors import AssistantError
 from assistant.signals import abstain_log
 
@@ -41,11 +49,19 @@ FEATURES = (
 )
 L2 = 10.0
 """Ridge penalty of the fit (standardized features); 10 did best out of fold among 3, 10 and 30."""
+FORMS = ("calculated",)
+"""Answer forms that get a verified threshold of their own: a calculation is right or wrong for other reasons
+(which operands, which operation) than a span copied from a sentence, so one threshold over both would let the
+more common form set the bar for the other."""
 
 
 def examples_from_results(results: dict[str, Any]) -> list[Example]:
     """Answered cases of a results.json (abstentions carry no answer to judge) as calibration examples."""
-    examples = []
+    return list(_examples_by_case(results).values())
+
+
+def _examples_by_case(results: dict[str, Any]) -> dict[str, Example]:
+    examples: dict[str, Example] = {}
     for case in results.get("cases", []):
         if case.get("status") == "abstained" or case.get("error") or not case.get("signals"):
             continue
@@ -53,13 +69,11 @@ def examples_from_results(results: dict[str, Any]) -> list[Example]:
         if "abstain_first" in signals and "abstain_log" not in signals:  # results written before abstain_log
             signals["abstain_log"] = abstain_log(signals["abstain_first"])
         signals.setdefault("calculated", 0.0)  # results written before every answer said whether it was computed
-        examples.append(
-            Example(
-                signals=signals,
-                correct=bool(case["correct"]),
-                answerable=case.get("kind") != "unanswerable",
-                group=str(results.get("suite", "")),
-            )
+        examples[str(case.get("id", len(examples)))] = Example(
+            signals=signals,
+            correct=bool(case["correct"]),
+            answerable=case.get("kind") != "unanswerable",
+            group=str(results.get("suite", "")),
         )
     return examples
 
@@ -98,9 +112,16 @@ def calibrate(
     target_precision: float = 0.9,
     limit: int | None = None,
     backend: str | None = None,
+    keep_weights: Path | None = None,
 ) -> tuple[Path, str]:
-    """Collect or read each input, fit, write the calibrator; (its path, a short report)."""
-    examples: list[Example] = []
+    """Collect or read each input, fit, write the calibrator; (its path, a short report).
+
+    A case answered in more than one input counts once, as the last input answered it (a newer run of the same
+    questions replaces the older one). With ``keep_weights``, that calibrator's weights and overall thresholds are
+    kept and only the thresholds of each answer form (``FORMS``) are picked, on the inputs: answers it was not
+    fitted on.
+    """
+    by_case: dict[str, Example] = {}
     model = ""
     for path in inputs:
         if path.suffix == ".json":
@@ -111,15 +132,18 @@ def calibrate(
             model = model or str(results.get("backend", "")).split(":")[-1]
         else:
             results, model = collect(path, output, limit=limit, backend=backend)
-        examples.extend(examples_from_results(results))
+        by_case.update(_examples_by_case(results))
+    examples = list(by_case.values())
+    info = {"model": model, "inputs": [str(p) for p in inputs], "target_precision": target_precision}
     try:
-        calibrator = fit_calibrator(
-            examples,
-            FEATURES,
-            l2=L2,
-            target_precision=target_precision,
-            info={"model": model, "inputs": [str(p) for p in inputs], "target_precision": target_precision},
-        )
+        if keep_weights is not None:
+            kept = _read_calibrator(keep_weights)
+            calibrator = with_form_thresholds(kept, examples, FORMS, target_precision=target_precision)
+            calibrator = replace(calibrator, info={**calibrator.info, "form_inputs": info["inputs"]})
+        else:
+            calibrator = fit_calibrator(
+                examples, FEATURES, l2=L2, target_precision=target_precision, info=info, forms=FORMS
+            )
     except ValueError as err:
         raise AssistantError(str(err)) from err
     target = write or output / calibration_file_name(model or "model")
@@ -128,12 +152,22 @@ def calibrate(
     return target, report(calibrator, examples)
 
 
+def _read_calibrator(path: Path) -> Calibrator:
+    try:
+        return Calibrator.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError) as err:
+        raise AssistantError(f"cannot read the calibrator {path}: {err}") from err
+
+
 def report(calibrator: Calibrator, examples: Sequence[Example]) -> str:
     """Thresholds, out-of-fold quality and in-sample quality per source."""
     lines = [
         f"verified at confidence >= {calibrator.verified_at:.3f}; abstain below {calibrator.abstain_below:.3f}",
         f"out of fold: {json.dumps(calibrator.info.get('out_of_fold', {}))}",
     ]
+    for form, threshold in sorted(calibrator.verified_at_by_form.items()):
+        at_threshold = json.dumps(calibrator.info.get("forms", {}).get(form, {}))
+        lines.append(f"{form} answers: verified at confidence >= {threshold:.3f}; {at_threshold}")
     for group in sorted({e.group for e in examples}):
         members = [e for e in examples if e.group == group]
         scores = [calibrator.probability(e.signals) for e in members]

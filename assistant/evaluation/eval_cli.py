@@ -154,13 +154,27 @@ def calibrate_command(
     target_precision: Annotated[float, typer.Option("--target-precision", min=0.5, max=0.999)] = 0.9,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases of each suite.")] = None,
     backend: Annotated[str | None, typer.Option("--backend", help="llama_cpp | openai | extractive")] = None,
+    keep_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep-weights",
+            help="Keep this calibrator's weights; only pick the thresholds of each answer form (e.g. calculated) on"
+            " the inputs, which must be answers it was not fitted on.",
+        ),
+    ] = None,
 ) -> None:
     """Fit the confidence calibrator: answer each suite with calibration off, then fit right/wrong on the signals."""
     from assistant.evaluation.calibrating import calibrate
 
     try:
         path, report = calibrate(
-            inputs, output, write=write, target_precision=target_precision, limit=limit, backend=backend
+            inputs,
+            output,
+            write=write,
+            target_precision=target_precision,
+            limit=limit,
+            backend=backend,
+            keep_weights=keep_weights,
         )
     except AssistantError as err:
         typer.echo(f"error: {err}", err=True)
