@@ -214,6 +214,8 @@ def oneshot_ask(model: str, runs: int = 3) -> dict:
     cli = str(Path(sys.executable).parent / "assistant")
     try:
         share_models(model, data)
+        # As `make install` does: the package's bytecode is written once, not compiled again by every process.
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "assistant")], check=True)
         subprocess.run([cli, "ingest", str(REPO / "corpus")], env=env, capture_output=True, check=True)
         subprocess.run([cli, "ask", "warm-up: is the model assembled?"], env=env, capture_output=True)
         walls, peaks = [], []
