@@ -280,8 +280,12 @@ class AnswerPipeline:
         if draft.form == "quote":
             return _Judged(draft, "fallback", confidence, signals)
         # Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not
-        # checked, so neither is ever shown as verified.
-        checked = draft.form == "answer" or (draft.calculation is not None and draft.calculation.all_supported)
+        # checked, so neither is ever shown as verified; nor is a calculation whose operand the engine had to move
+        # to another sentence (the form's threshold was picked on calculations that needed no such help).
+        calculation = draft.calculation
+        checked = draft.form == "answer" or (
+            calculation is not None and calculation.all_supported and not any(o.recited for o in calculation.operands)
+        )
         confident = confidence >= calibrator.verified_threshold(signals) and checked
         status: AnswerStatus = "verified" if confident else "unconfirmed"
         return _Judged(draft, status, confidence, signals)
@@ -387,6 +391,7 @@ def calculation_signals(calculation: Calculation) -> dict[str, float]:
         "calc_found_share": sum(o.found for o in operands) / max(1, len(operands)),
         "calc_supported_share": sum(o.supported for o in operands) / max(1, len(operands)),
         "calc_citations": float(len(calculation.citations)),
+        "calc_recited_share": sum(o.recited for o in operands) / max(1, len(operands)),
     }
 
 

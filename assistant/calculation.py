@@ -68,6 +68,8 @@ class Operand:
     """True when every number, date and name of ``text`` occurs in the cited sentence (its label can be shown)."""
     reason: str = ""
     """Why it is not found or not supported ("" when it is both)."""
+    recited: bool = False
+    """True when the model cited another sentence and the engine moved the operand to the one that holds it."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ def evaluate(expression: str, sources: Mapping[int, str]) -> Calculation:
     if isinstance(parsed, str):
         return Calculation(expression, error=parsed)
     name, raw = parsed
-    operands = tuple(_read_operand(name, text, number, sources) for text, number in raw)
+    operands = tuple(_recited(name, _read_operand(name, text, number, sources), sources) for text, number in raw)
     if name in _SPANS:
         operands = _ends_of_a_range(name, operands, sources) or operands
     calculation = Calculation(expression, name, operands)
@@ -331,6 +333,28 @@ def _read_operand(operation: str, text: str, number: int, sources: Mapping[int, 
     if not found:
         return Operand(text, number, value, reason=f"{_plain(value)} is not in sentence [{number}]")
     return Operand(text, number, value, True, supported, label_reason)
+
+
+def _recited(operation: str, operand: Operand, sources: Mapping[int, str]) -> Operand:
+    """An operand whose value its cited sentence lacks, moved to the one other sentence that holds it with every
+    number, date and name of its words (the most words in common when several do); as read when none does.
+
+    Small models often cite the wrong [n]; the operand is checked again against the sentence it now cites, so
+    nothing is taken from a sentence that does not state it.
+    """
+    if operand.found or operand.value is None:
+        return operand
+    words = set(terms(operand.text))
+    candidates = []
+    for number, sentence in sources.items():
+        if number == operand.citation:
+            continue
+        moved = _read_operand(operation, operand.text, number, sources)
+        if moved.found and moved.supported:
+            candidates.append((len(words & set(terms(sentence))), -number, moved))
+    if not candidates:
+        return operand
+    return replace(max(candidates, key=lambda c: c[:2])[2], recited=True)
 
 
 def _count_item(text: str, number: int, sentence: str, supported: bool, reason: str) -> Operand:

@@ -77,6 +77,44 @@ def bench_ingest(results: dict, limit: int) -> None:
             "reingest_unchanged_seconds": round(warm.seconds, 3),
             "reingest_wrote_nothing": warm.wrote_nothing,
         }
+        results["ingest"].update(raw_encode(assistant.store.all_chunks(), cold.seconds))
+
+
+def raw_encode(chunks: list, ingest_seconds: float) -> dict:
+    """``SentenceTransformer.encode`` alone on the texts the ingest embedded: the chunks, then the chunks and their
+    distinct sentences (what ingest embeds); and the same with torch's dynamic int8 quantization of MiniLM."""
+    import numpy as np
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.embedding import installed_model_path
+    from assistant.settings import EmbeddingSettings
+
+    settings = EmbeddingSettings()
+    texts = [c.text for c in chunks]
+    sentences = list(dict.fromkeys(c.text[s:e] for c in chunks for s, e in c.sentence_spans))
+    model = SentenceTransformer(str(installed_model_path()), device="cpu", local_files_only=True)
+    model.max_seq_length = settings.max_seq_tokens
+
+    def timed(encoder: object, batch: list[str]) -> tuple[float, object]:
+        started = time.perf_counter()
+        vectors = encoder.encode(batch, batch_size=settings.batch_size, normalize_embeddings=True)  # type: ignore[attr-defined]
+        return time.perf_counter() - started, vectors
+
+    chunk_s, chunk_vectors = timed(model, texts)
+    sentence_s, _ = timed(model, sentences)
+    quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    int8_s, int8_vectors = timed(quantized, texts)
+    cosine = np.sum(np.asarray(chunk_vectors) * np.asarray(int8_vectors), axis=1)
+    return {
+        "raw_encode_chunks_per_second": round(len(texts) / chunk_s, 1),
+        "raw_encode_with_sentences_chunks_per_second": round(len(texts) / (chunk_s + sentence_s), 1),
+        "sentences": len(sentences),
+        "ingest_over_raw_encode": round(chunk_s / ingest_seconds, 2),
+        "ingest_over_raw_encode_with_sentences": round((chunk_s + sentence_s) / ingest_seconds, 2),
+        "int8_raw_encode_speedup": round(chunk_s / int8_s, 2),
+        "int8_cosine_to_fp32_min_median": [round(float(cosine.min()), 3), round(float(np.median(cosine)), 3)],
+    }
 
 
 def bench_answers(results: dict, backends: list[str], repeats: int) -> None:

@@ -155,6 +155,36 @@ def test_operand_label_with_a_name_not_in_the_sentence_shows_the_number_only() -
     assert "Texas" in calculation.operands[0].reason
 
 
+def test_an_operand_citing_the_wrong_sentence_is_moved_to_the_one_that_states_it() -> None:
+    calculation = evaluate("DIFF(five rockets launched from Zummar [3], two drones [3])", SOURCES)
+    assert calculation.ok and calculation.value == 3
+    rockets, drones = calculation.operands
+    assert rockets.citation == 2 and rockets.recited and rockets.found and rockets.supported
+    assert drones.citation == 3 and not drones.recited
+    assert calculation.render() == "3 (five rockets launched from Zummar [2] \u2212 two drones [3])"
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        # 2,500 is in sentence 1, but "Jordan" is not: no sentence states this operand
+        ("ADD(2,500 troops in Jordan [3], 900 [1])", "2,500 is not in sentence [3]"),
+        # no sentence holds 1,234 at all
+        ("ADD(1,234 troops [3], 900 [1])", "1,234 is not in sentence [3]"),
+    ],
+)
+def test_an_operand_no_other_sentence_states_stays_refused(expression: str, error: str) -> None:
+    calculation = evaluate(expression, SOURCES)
+    assert not calculation.ok and error in calculation.error
+    assert not any(o.recited for o in calculation.operands)
+
+
+def test_of_several_sentences_stating_an_operand_the_one_sharing_most_words_is_cited() -> None:
+    sources = {1: "Prices rose to 70 dollars.", 2: "Shares in the mining firm rose 70 points.", 3: "It fell 5 points."}
+    calculation = evaluate("DIFF(70 points for the mining firm [3], 5 points [3])", sources)
+    assert calculation.ok and calculation.operands[0].citation == 2 and calculation.operands[0].recited
+
+
 # -- hostile input: each ends in a Calculation with an error, never an exception ------------------------------------
 @pytest.mark.parametrize(
     ("expression", "error"),

@@ -180,6 +180,21 @@ def test_a_computed_answer_is_judged_by_the_threshold_of_its_own_form(seed_assis
     assert doubted.text.startswith("3,400") and doubted.status == "unconfirmed"
 
 
+def test_a_calculation_whose_operand_the_engine_moved_is_answered_but_never_verified(seed_assistant) -> None:
+    """The model cites the drones' sentence for the rockets; the engine moves the operand to the rockets' sentence,
+    computes, and shows the answer, unconfirmed however sure the check is."""
+
+    def reply(prompt: str) -> str:
+        drones = sentence_number(prompt, "shot down two drones near the Ain al-Asad")
+        return f"DIFF(five rockets launched from Zummar [{drones}], two drones [{drones}])"
+
+    question = "How many more rockets were launched than drones shot down?"
+    answer = seed_assistant(FakeLLM(reply, yes=0.99)).ask(question)
+    assert answer.text.startswith("3 (five rockets launched from Zummar ["), answer.text
+    assert answer.signals["calc_recited_share"] == 0.5 and answer.status == "unconfirmed"
+    assert any("Zummar" in c.quote for c in answer.citations)
+
+
 def test_operand_not_in_its_sentence_falls_back_to_todays_path(seed_assistant) -> None:
     llm = FakeLLM(calculation_then("ADD(2,600 troops in Iraq [{n}], 900 in eastern Syria [{n}])"))
     answer = seed_assistant(llm, retrieval={"fallback_min_relevance": 0.0}).ask(SUM)
