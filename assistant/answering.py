@@ -203,6 +203,8 @@ class AnswerPipeline:
         calculation = draft.calculation
         facts = DraftFacts(text=draft.text, form=draft.form, token_logprobs=draft.logprobs)
         signals = compute_signals(question, facts, evidence, passages) | calculation_signals(calculation)
+        article_of = {e.number: e.chunk.doc_id for e in evidence}
+        signals["calc_articles"] = float(len({article_of.get(n) for n in calculation.citations}))
         if self.settings.calculation.check:
             yes = CalculationStep(self.settings.calculation, self.llm).check(question, calculation, evidence)
             if yes is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.calculation import Calculation, choose_option, evaluate
 from assistant.calculation_prompt import (
@@ -126,6 +126,12 @@ class CalculationStep:
                 calculation.operands,
                 error=f"{calculation.operation} does not answer this question",
             )
+        if calculation.ok and self.settings.one_article:
+            article_of = {e.number: e.chunk.doc_id for e in evidence}
+            articles = {article_of[n] for n in calculation.citations if n in article_of}
+            if len(articles) > 1:
+                why = f"its operands come from {len(articles)} articles, which may describe different events"
+                calculation = replace(calculation, value=None, error=why)
         return Written(calculation, raw, tuple(messages), tuple(trace.token_logprobs), time.perf_counter() - started)
 
     def check(self, question: str, calculation: Calculation, evidence: Sequence[Evidence]) -> float | None:

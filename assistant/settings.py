@@ -133,6 +133,11 @@ class CalculationSettings(BaseModel):
     check: bool = Field(
         True, description="Ask the model, in a second role, whether the calculation answers the question (a signal)."
     )
+    one_article: bool = Field(
+        True,
+        description="Refuse a calculation whose operands come from different articles (figures of different stories"
+        " may describe different events); the question then takes the ordinary path.",
+    )
 
 
 class UISettings(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -107,13 +108,18 @@ def sentence_number(prompt: str, words: str) -> int:
 
 def calculation_then(expression: str, answer: str = "NOT IN SOURCES"):
     """A scripted model: first the calculation (``{n}``: the troops sentence's number), then ``answer``."""
+    return calculation_then_reply(
+        lambda prompt: expression.replace("{n}", str(sentence_number(prompt, "2,500 troops"))), answer
+    )
+
+
+def calculation_then_reply(first: Callable[[str], str], answer: str = "NOT IN SOURCES") -> Callable[[str], str]:
+    """A scripted model: ``first(prompt)`` for the calculation, then ``answer``."""
     calls: list[str] = []
 
     def reply(prompt: str) -> str:
         calls.append(prompt)
-        if len(calls) > 1:
-            return answer
-        return expression.replace("{n}", str(sentence_number(prompt, "2,500 troops")))
+        return first(prompt) if len(calls) == 1 else answer
 
     return reply
 
@@ -193,6 +199,33 @@ def test_a_calculation_whose_operand_the_engine_moved_is_answered_but_never_veri
     assert answer.text.startswith("3 (five rockets launched from Zummar ["), answer.text
     assert answer.signals["calc_recited_share"] == 0.5 and answer.status == "unconfirmed"
     assert any("Zummar" in c.quote for c in answer.citations)
+
+
+def test_a_calculation_over_figures_of_two_articles_is_refused(fake_assistant_factory, tmp_path) -> None:
+    """Two games, each with its field goal: "the longest" over both mixes stories, so the calculation is dropped
+    and the ordinary path answers; with ``calculation.one_article`` off it is computed."""
+    corpus = tmp_path / "games"
+    corpus.mkdir()
+    (corpus / "hawks.md").write_text("# Hawks win\n\nThe Hawks kicked a 40-yard field goal in the first quarter.\n")
+    (corpus / "owls.md").write_text("# Owls win\n\nThe Owls kicked a 52-yard field goal in the second quarter.\n")
+
+    def reply(prompt: str) -> str:  # the calculation first, then (the ordinary path) no answer
+        hawks, owls = sentence_number(prompt, "40-yard"), sentence_number(prompt, "52-yard")
+        return f"MAX(40-yard field goal [{hawks}], 52-yard field goal [{owls}])"
+
+    question = "How many yards was the longest field goal?"
+    assert computation_asked(question) == "extreme"
+    refused = fake_assistant_factory(FakeLLM(calculation_then_reply(reply), yes=0.99))
+    refused.ingest([corpus])
+    answer = refused.ask(question)
+    assert not answer.text.startswith("52") and answer.signals.get("calculated", 0) == 0, answer.text
+    allowed = fake_assistant_factory(
+        FakeLLM(calculation_then_reply(reply), yes=0.99), calculation={"one_article": False}
+    )
+    allowed.ingest([corpus])
+    mixed = allowed.ask(question)
+    assert mixed.text.startswith("52 (the largest of"), mixed.text
+    assert mixed.signals["calc_articles"] == 2
 
 
 def test_operand_not_in_its_sentence_falls_back_to_todays_path(seed_assistant) -> None:
