@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.calculation import Calculation, years_between_ends
 from assistant.calculation_step import CalculationStep, route
-from assistant.calibration import Calibrator, load_calibrator
+from assistant.calibration import Calibrator, load_calibrator, verifiable
 from assistant.embedding import Embedder
 from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
 from assistant.evidence import select_evidence
@@ -283,11 +283,8 @@ class AnswerPipeline:
             return _Judged(draft, "fallback", confidence, signals)
         # Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not
         # checked, so neither is ever shown as verified; nor is a calculation whose operand the engine had to move
-        # to another sentence (the form's threshold was picked on calculations that needed no such help).
-        calculation = draft.calculation
-        checked = draft.form == "answer" or (
-            calculation is not None and calculation.all_supported and not any(o.recited for o in calculation.operands)
-        )
+        # to another sentence, or whose operands come from several articles (see ``verifiable``).
+        checked = draft.form in ("answer", "calculation") and verifiable(signals)
         confident = confidence >= calibrator.verified_threshold(signals) and checked
         status: AnswerStatus = "verified" if confident else "unconfirmed"
         return _Judged(draft, status, confidence, signals)

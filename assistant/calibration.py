@@ -245,15 +245,30 @@ def with_form_thresholds(
     return replace(calibrator, verified_at_by_form={**calibrator.verified_at_by_form, **thresholds}, info=info)
 
 
+def verifiable(signals: Mapping[str, float]) -> bool:
+    """False for an answer the engine never labels verified, whatever its confidence: a quote, an answer with claims
+    removed, or a calculation with an operand not supported by its sentence, moved to another sentence, or taken
+    from another article than the rest (answers written before a signal existed pass on that signal)."""
+    if signals.get("form_quote") == 1.0 or signals.get("form_partial") == 1.0:
+        return False
+    if signals.get("calculated") != 1.0:
+        return True
+    return (
+        signals.get("calc_supported_share", 1.0) == 1.0
+        and not signals.get("calc_recited_share")
+        and signals.get("calc_articles", 1.0) <= 1.0
+    )
+
+
 def form_thresholds(
     scores: Sequence[float], examples: Sequence[Example], forms: Sequence[str], target: float, min_count: int = 20
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """Per form, the verified threshold picked on that form's answers alone (1.0, never, when too few reach
-    ``target``), and the quality at it."""
+    """Per form, the verified threshold picked on that form's answers alone, those that can be verified at all
+    (1.0, never, when too few reach ``target``), and the quality at it."""
     thresholds: dict[str, float] = {}
     details: dict[str, dict[str, float]] = {}
     for form in forms:
-        members = [i for i, e in enumerate(examples) if feature_value(e.signals, form) == 1.0]
+        members = [i for i, e in enumerate(examples) if feature_value(e.signals, form) == 1.0 and verifiable(e.signals)]
         form_scores = [scores[i] for i in members]
         correct = [examples[i].correct for i in members]
         thresholds[form] = precision_threshold(form_scores, correct, target, min_count)

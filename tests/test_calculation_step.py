@@ -225,7 +225,7 @@ def test_a_calculation_over_figures_of_two_articles_is_refused(fake_assistant_fa
     allowed.ingest([corpus])
     mixed = allowed.ask(question)
     assert mixed.text.startswith("52 (the largest of"), mixed.text
-    assert mixed.signals["calc_articles"] == 2
+    assert mixed.signals["calc_articles"] == 2 and mixed.status == "unconfirmed", "never verified across articles"
 
 
 def test_operand_not_in_its_sentence_falls_back_to_todays_path(seed_assistant) -> None:

@@ -18,6 +18,7 @@ from assistant.calibration import (
     load_calibrator,
     precision_threshold,
     risk_coverage,
+    verifiable,
     with_form_thresholds,
 )
 
@@ -83,6 +84,29 @@ def test_a_form_gets_a_threshold_of_its_own_picked_on_its_answers_alone() -> Non
     assert kept.info["forms"]["calculated"]["precision_at_verified"] >= 0.9
     too_few = with_form_thresholds(fitted, held_out[:10], ["calculated"])
     assert too_few.verified_at_by_form["calculated"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("signals", "expected"),
+    [
+        ({"form_answer": 1.0, "calculated": 0.0}, True),
+        ({"form_quote": 1.0, "calculated": 0.0}, False),
+        ({"form_partial": 1.0, "calculated": 0.0}, False),
+        ({"calculated": 1.0, "calc_supported_share": 1.0, "calc_articles": 1.0}, True),
+        ({"calculated": 1.0, "calc_supported_share": 1.0}, True),  # written before calc_articles existed
+        ({"calculated": 1.0, "calc_supported_share": 0.5}, False),
+        ({"calculated": 1.0, "calc_supported_share": 1.0, "calc_recited_share": 0.5}, False),
+        ({"calculated": 1.0, "calc_supported_share": 1.0, "calc_articles": 2.0}, False),
+    ],
+)
+def test_only_answers_the_engine_can_verify_count_toward_a_forms_threshold(signals, expected) -> None:
+    assert verifiable(signals) is expected
+    examples = [Example({**signals, "a": i / 40}, True) for i in range(40)]
+    fitted = with_form_thresholds(
+        Calibrator(("a",), (0.5,), (0.3,), (1.0,), 0.0, verified_at=1.0, abstain_below=0.0), examples, ["calculated"]
+    )
+    counted = fitted.info["forms"]["calculated"]["answers"]
+    assert counted == (40 if expected and signals.get("calculated") == 1.0 else 0)
 
 
 def test_calibrator_round_trips_through_json(tmp_path) -> None:
