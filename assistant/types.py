@@ -8,17 +8,17 @@ from typing import Any, Literal
 
 AnswerStatus = Literal["verified", "unconfirmed", "fallback", "abstained"]
 """verified: every figure and name is in the cited sentence and the calibrated confidence is high enough that such
-answers were right at least 9 times in 10 on held-out questions; unconfirmed: the answer's words are in the cited
-sentence but it is not confirmed to answer the question; fallback: the most relevant sentence quoted instead of a
-written answer; abstained: the articles don't say, or the answer found was too unlikely to be right (the text says
-which)."""
+answers (computed, or written) were right about 9 times in 10 on held-out questions; unconfirmed: the answer's
+words are in the cited sentence but it is not confirmed to answer the question; fallback: the most relevant sentence
+quoted instead of a written answer; abstained: the articles don't say, or the answer found was too unlikely to be
+right (the text says which)."""
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     # status: (a reader's name, what it means in one sentence)
     "verified": (
         "Verified",
-        "its figures and names are in the cited sentence, and answers this confident were right at least 9 times "
-        "in 10 on test questions the checker was not tuned on",
+        "its figures and names are in the cited sentence, and answers of its kind this confident were right about "
+        "9 times in 10 on test questions the checker was not tuned on",
     ),
     "unconfirmed": (
         "Unconfirmed",
