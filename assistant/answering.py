@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.calculation import Calculation, years_between_ends
-from assistant.calculation_step import CalculationStep, route
+from assistant.calculation_step import CalculationStep, articles_cited, route
 from assistant.calibration import Calibrator, load_calibrator, verifiable
 from assistant.embedding import Embedder
 from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
@@ -203,8 +203,7 @@ class AnswerPipeline:
         calculation = draft.calculation
         facts = DraftFacts(text=draft.text, form=draft.form, token_logprobs=draft.logprobs)
         signals = compute_signals(question, facts, evidence, passages) | calculation_signals(calculation)
-        article_of = {e.number: e.chunk.doc_id for e in evidence}
-        signals["calc_articles"] = float(len({article_of.get(n) for n in calculation.citations}))
+        signals["calc_articles"] = float(articles_cited(calculation, evidence))
         if self.settings.calculation.check:
             yes = CalculationStep(self.settings.calculation, self.llm).check(question, calculation, evidence)
             if yes is not None:

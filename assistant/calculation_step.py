@@ -97,6 +97,12 @@ def _any_same_thing(word: str, candidates: Sequence[str], embed: WordVectors) ->
     return False
 
 
+def articles_cited(calculation: Calculation, evidence: Sequence[Evidence]) -> int:
+    """How many articles the sentences a calculation's operands cite come from."""
+    article_of = {e.number: e.chunk.doc_id for e in evidence}
+    return len({article_of[n] for n in calculation.citations if n in article_of})
+
+
 class CalculationStep:
     """Asks the model for a calculation (held to the format by a grammar where the backend has one), computes it,
     and asks the model in a second role whether it answers the question."""
@@ -127,10 +133,9 @@ class CalculationStep:
                 error=f"{calculation.operation} does not answer this question",
             )
         if calculation.ok and self.settings.one_article:
-            article_of = {e.number: e.chunk.doc_id for e in evidence}
-            articles = {article_of[n] for n in calculation.citations if n in article_of}
-            if len(articles) > 1:
-                why = f"its operands come from {len(articles)} articles, which may describe different events"
+            articles = articles_cited(calculation, evidence)
+            if articles > 1:
+                why = f"its operands come from {articles} articles, which may describe different events"
                 calculation = replace(calculation, value=None, error=why)
         return Written(calculation, raw, tuple(messages), tuple(trace.token_logprobs), time.perf_counter() - started)
 
