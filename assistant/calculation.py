@@ -23,7 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from assistant.grounding import verify_answer
-from assistant.numbers import WEEKDAYS, Quantity, parse_dates, parse_quantities
+from assistant.numbers import WEEKDAYS, Quantity, parse_dates, parse_quantities, strip_citations
 from assistant.text import terms
 
 OPERATIONS = ("ADD", "DIFF", "COUNT", "DAYS_BETWEEN", "YEARS_BETWEEN", "PERCENT", "MAX", "MIN")
@@ -46,6 +46,10 @@ _ARITY = {"DIFF": (2, 2), "PERCENT": (2, 2), "DAYS_BETWEEN": (1, 2), "YEARS_BETW
 _SPANS = ("DAYS_BETWEEN", "YEARS_BETWEEN")
 _NO_TIME = "no date or year in the operand"
 _DECADE_END = re.compile(r"'?s\b")  # "1680s", "1990's"
+# A number followed by a plural noun counts things ("656 entrants", "1900 troops"); a year is not followed so.
+_COUNTED_BY = re.compile(r"\s+([a-z]{2,}[^suia\W]s|[a-z]+ies)\b")
+_YEAR_AFTER = re.compile(r"\b(?:in|by|since|until|till|during|after|before|circa|early|late|mid)\s+$", re.I)
+_NOT_PLURALS = frozenset({"was", "has", "this", "its", "his", "hers", "thus", "plus", "whereas", "towards"})
 _EXPRESSION = re.compile(r"\s*([A-Z_]+)\s*\((.*)\)\s*\.?\s*", re.S)
 # One operand: text that holds no bracket or parenthesis, then its citation; operands are separated by , or ;.
 _OPERAND = re.compile(r"\s*([^\[\]()\n]*?)\s*\[\s*(\d{1,3})\s*\]\s*(?:[,;]\s*|$)")
@@ -387,13 +391,16 @@ def _plain(value: object) -> str:
 def _when(text: str, *, yearly: bool) -> date | str | Fraction | tuple[object, ...] | None:
     """The one full date, weekday or (for YEARS_BETWEEN) year the operand names; a tuple of them when it names
     several ("1575-1577", "from 2000 to 2009": which end is meant cannot be known), None when it names none."""
+    text = strip_citations(text)
     mentions = parse_dates(text)
     dates = list(dict.fromkeys(date.fromisoformat(m.value) for m in mentions if m.kind == "date"))
     if yearly:
-        years = list(dict.fromkeys([d.year for d in dates] + [int(m.value) for m in mentions if m.kind == "year"]))
+        named_years = [int(m.value) for m in mentions if m.kind == "year" and not _counts_things(text, m.start, m.end)]
+        years = list(dict.fromkeys([d.year for d in dates] + named_years))
         if not years:
             # parse_dates knows 1800-2100; older years ("1699", "AD 900") are plain numbers to it.
-            years = list(dict.fromkeys(int(q.value) for q in _plain_years(text)))
+            plain = [q for q in _plain_years(text) if not _counts_things(text, q.start, q.end)]
+            years = list(dict.fromkeys(int(q.value) for q in plain))
             if years and max(years) < 100:  # "15-year-long", "3 years": a count, not a year
                 years = []
         if len(years) > 1:
@@ -427,6 +434,15 @@ def _plain_years(text: str) -> list[Quantity]:
         for q in parse_quantities(text)
         if q.value == int(q.value) and 1 <= q.value <= 2200 and not q.is_percent and not _is_decade(text, q)
     ]
+
+
+def _counts_things(text: str, start: int, end: int) -> bool:
+    """The number at ``start:end`` counts things: a plural noun follows it ("656 entrants", "1900 troops") and no
+    word that introduces a year ("in 1990 troops were sent") comes before it."""
+    match = _COUNTED_BY.match(text, end)
+    if match is None or match.group(1) in _NOT_PLURALS:
+        return False
+    return _YEAR_AFTER.search(text, 0, start) is None
 
 
 def _is_decade(text: str, quantity: Quantity) -> bool:
@@ -484,6 +500,8 @@ def _span(calculation: Calculation) -> Calculation:
         whole_years = late.year - early.year - ((late.month, late.day) < (early.month, early.day))
         return _with(calculation, value=Fraction(whole_years))
     years = [_year_of(v) for v in (first, second)]
+    if yearly and None not in years and years[0] == years[1]:  # "in 2001" and "July 30, 2001": no span of years
+        return _with(calculation, error="both operands fall in the same year, so they give no span of years")
     if yearly and None not in years:
         return _with(calculation, value=Fraction(abs(int(years[0] or 0) - int(years[1] or 0))))
     return _with(calculation, error="the two operands are not both dates, both weekdays or both years")

@@ -21,6 +21,8 @@ SOURCES = {
     9: "Prices rose 70% to $5.11 a barrel.",
     10: "The seminary was built in 1665-66, and the 15-year-long war began in 1683.",
     11: "Trade grew through the 1680s and collapsed in 1699.",
+    20: "In 2004, 660 clubs entered the cup, beating the record of 656 entrants from 1921.",
+    21: "The game was released in 2001 and re-released on July 30, 2001; in 1990 troops were sent.",
 }
 
 
@@ -109,6 +111,28 @@ def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expre
 def test_a_duration_or_a_decade_is_no_point_in_time(expression: str, error: str) -> None:
     calculation = evaluate(expression, SOURCES)
     assert not calculation.ok and error in calculation.error
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "YEARS_BETWEEN(656 entrants [20], 660 clubs entered [20])",
+        "YEARS_BETWEEN(record of 656 entrants [20], 2004 [20])",
+    ],
+)
+def test_a_number_that_counts_things_is_no_year(expression: str) -> None:
+    calculation = evaluate(expression, SOURCES)
+    assert not calculation.ok and "no date or year in the operand" in calculation.error
+
+
+def test_a_year_that_a_plural_noun_follows_is_still_a_year_after_in() -> None:
+    assert evaluate("YEARS_BETWEEN(in 1990 troops were sent [21], released in 2001 [21])", SOURCES).value == 11
+    assert evaluate("YEARS_BETWEEN(646 births in 1990 [8], 566 in 2000 [8])", SOURCES).value == 10
+
+
+def test_two_ends_in_the_same_year_give_no_span_of_years() -> None:
+    calculation = evaluate("YEARS_BETWEEN(released in 2001 [21], re-released on July 30, 2001 [21])", SOURCES)
+    assert not calculation.ok and "same year" in calculation.error
 
 
 def test_an_operand_naming_two_dates_or_two_weekdays_is_refused() -> None:
