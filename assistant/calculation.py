@@ -53,6 +53,7 @@ _NOT_PLURALS = frozenset({"was", "has", "this", "its", "his", "hers", "thus", "p
 _EXPRESSION = re.compile(r"\s*([A-Z_]+)\s*\((.*)\)\s*\.?\s*", re.S)
 # One operand: text that holds no bracket or parenthesis, then its citation; operands are separated by , or ;.
 _OPERAND = re.compile(r"\s*([^\[\]()\n]*?)\s*\[\s*(\d{1,3})\s*\]\s*(?:[,;]\s*|$)")
+_WORD = re.compile(r"[A-Za-z][\w'-]*")
 _SYMBOLS = {"ADD": " + ", "DIFF": " \u2212 "}
 
 
@@ -267,12 +268,16 @@ def _full_years(ends: tuple[object, ...]) -> tuple[object, ...]:
     return tuple(None if end < 100 else end for end in (first, second))
 
 
-def choose_option(calculation: Calculation, options: tuple[str, str]) -> Calculation:
+def choose_option(
+    calculation: Calculation, options: tuple[str, str], sources: Mapping[int, str] | None = None
+) -> Calculation:
     """A computed MAX or MIN over the two options of a choice question, answered with the option whose operand won.
 
-    Each operand must name one option: the operands are matched to the options the way that shares the most
-    words, and that match must beat the other way round. Equal values, or operands that name no option, leave no
-    choice: the calculation is refused.
+    Each operand must name one option by the words that tell the options apart ("German" and "Irish" in "German
+    American or Irish American"): the operands are matched to the options the way that names the most of them,
+    and that match must beat the other way round. Equal values, or operands that name no option, leave no choice.
+    With ``sources``, an operand whose number its sentence ties to the other option (that option is written nearer
+    to the number than its own, wherever the number is stated) is misread, and the calculation is refused too.
     """
     if not calculation.ok or calculation.operation not in ("MAX", "MIN"):
         return calculation
@@ -283,16 +288,52 @@ def choose_option(calculation: Calculation, options: tuple[str, str]) -> Calcula
     if _number(first) == _number(second):
         return _with(calculation, error="both options have the same number, so neither is chosen")
     named = [set(terms(o.text)) for o in calculation.operands]
-    wanted = [set(terms(option)) for option in options]
+    wanted = _telling_words(*(set(terms(option)) for option in options))
     straight = (_shared_words(named[0], wanted[0]), _shared_words(named[1], wanted[1]))
     crossed = (_shared_words(named[0], wanted[1]), _shared_words(named[1], wanted[0]))
     as_written, swapped = sum(straight), sum(crossed)
     if as_written == swapped or 0 in (straight if as_written > swapped else crossed):
         return _with(calculation, error="the operands do not tell which option each is")
-    named_options = options if as_written > swapped else options[::-1]
+    named_options, words = (options, wanted) if as_written > swapped else (options[::-1], wanted[::-1])
+    for operand, own, other in ((first, words[0], words[1]), (second, words[1], words[0])):
+        sentence = (sources or {}).get(operand.citation)
+        if sentence and _nearer_to_other(_number(operand), own, other, sentence):
+            label = named_options[0] if operand is first else named_options[1]
+            return _with(
+                calculation,
+                error=f"sentence [{operand.citation}] ties {operand.text!r} to another option than {label!r}",
+            )
     larger_first = _number(first) > _number(second)
     winner = 0 if larger_first == (calculation.operation == "MAX") else 1
     return _with(calculation, chosen=named_options[winner])
+
+
+def _telling_words(first: set[str], second: set[str]) -> tuple[set[str], set[str]]:
+    """The words of each option the other lacks; all its words for an option that has none of its own
+    ("officers" against "non-commissioned officers")."""
+    own_first = {w for w in first if not _shared_words({w}, second)}
+    own_second = {w for w in second if not _shared_words({w}, first)}
+    return own_first or first, own_second or second
+
+
+def _nearer_to_other(value: Fraction, own: set[str], other: set[str], sentence: str) -> bool:
+    """Wherever ``sentence`` states ``value``, a word of the other option is nearer to it than any of its own."""
+    sentence = strip_citations(sentence)
+    stated = [(q.start, q.end) for q in parse_quantities(sentence) if _exact(q.value) == value]
+    own_at = _where_named(own, sentence)
+    other_at = _where_named(other, sentence)
+    if not stated or not own_at or not other_at:
+        return False
+    return all(_gap(at, other_at) < _gap(at, own_at) for at in stated)
+
+
+def _where_named(words: set[str], sentence: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _WORD.finditer(sentence) if _shared_words(set(terms(m.group(0))), words)]
+
+
+def _gap(at: tuple[int, int], places: list[tuple[int, int]]) -> int:
+    """Characters between ``at`` and the nearest of ``places``."""
+    return min(max(0, max(at[0], p[0]) - min(at[1], p[1])) for p in places)
 
 
 def _shared_words(said: set[str], option: set[str]) -> int:

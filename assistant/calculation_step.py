@@ -121,10 +121,11 @@ class CalculationStep:
             messages, max_tokens=self.settings.max_tokens, trace=trace, grammar=grammar, fixed_messages=1
         )
         raw = "".join(stream)
-        calculation = evaluate(read_calculation(raw), {e.number: e.quote for e in evidence})
+        sources = {e.number: e.quote for e in evidence}
+        calculation = evaluate(read_calculation(raw), sources)
         options = choice_options(question) if routed.kind == "compare" else None
         if options is not None:
-            calculation = choose_option(calculation, options)
+            calculation = choose_option(calculation, options, sources)
         if calculation.operation and calculation.operation not in routed.operations:
             calculation = Calculation(
                 calculation.expression,

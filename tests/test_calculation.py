@@ -299,3 +299,49 @@ def test_a_choice_the_operands_cannot_decide_is_refused(expression: str, error: 
     sources = {1: "The U.S. has 2,500 troops in Iraq, 900 in eastern Syria and 2,500 troops in Kuwait."}
     calculation = choose_option(evaluate(expression, sources), ("Iraq", "Syria"))
     assert not calculation.ok and error in calculation.error and calculation.render() == ""
+
+
+CENSUS = {1: "17.2% were of German American, 9.9% English American, 8.2% Irish American, and 6.7% Americans ancestry."}
+
+
+def test_a_word_both_options_share_names_neither() -> None:
+    from assistant.calculation import choose_option
+
+    expression = "MAX(17.2% of German American [1], 9.9% English American [1])"
+    calculation = choose_option(evaluate(expression, CENSUS), ("English American", "Americans ancestry"))
+    assert not calculation.ok and "do not tell which option" in calculation.error
+
+
+def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
+    from assistant.calculation import choose_option
+
+    sources = {1: "The army had 5,389 non-commissioned officers and 3,183 officers."}
+    expression = "MAX(5,389 non-commissioned officers [1], 3,183 officers [1])"
+    calculation = choose_option(evaluate(expression, sources), ("officers", "non-commissioned officers"), sources)
+    assert calculation.ok and calculation.chosen == "non-commissioned officers"
+
+
+@pytest.mark.parametrize(
+    ("expression", "options", "sources"),
+    [
+        (
+            "MAX(78.8% Hindi speakers [1], 4.1% Urdu speakers [1])",
+            ("Hindi speakers", "Urdu speakers"),
+            {1: "Tamil is spoken by 3,424,107 (78.8%), Urdu by 180,245 (4.1%), Hindi by 104,084 (2.4%)."},
+        ),
+        ("MAX(17.2% German American [1], 9.9% Irish American [1])", ("German American", "Irish American"), CENSUS),
+    ],
+)
+def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: str, options, sources) -> None:
+    from assistant.calculation import choose_option
+
+    calculation = choose_option(evaluate(expression, sources), options, sources)
+    assert not calculation.ok and "ties" in calculation.error
+
+
+def test_a_number_nearer_its_own_option_is_chosen() -> None:
+    from assistant.calculation import choose_option
+
+    expression = "MAX(17.2% German American [1], 8.2% Irish American [1])"
+    calculation = choose_option(evaluate(expression, CENSUS), ("German American", "Irish American"), CENSUS)
+    assert calculation.ok and calculation.chosen == "German American"
