@@ -53,7 +53,8 @@ _NOT_PLURALS = frozenset({"was", "has", "this", "its", "his", "hers", "thus", "p
 _EXPRESSION = re.compile(r"\s*([A-Z_]+)\s*\((.*)\)\s*\.?\s*", re.S)
 # One operand: text that holds no bracket or parenthesis, then its citation; operands are separated by , or ;.
 _OPERAND = re.compile(r"\s*([^\[\]()\n]*?)\s*\[\s*(\d{1,3})\s*\]\s*(?:[,;]\s*|$)")
-_WORD = re.compile(r"[A-Za-z][\w'-]*")
+# Where a sentence's clauses part: a comma or semicolon (not a thousands separator), "and", "while", "but".
+_CLAUSE_BREAK = re.compile(r",(?!\d{3})|;|\b(?:and|while|whereas|but)\b")
 _SYMBOLS = {"ADD": " + ", "DIFF": " \u2212 "}
 
 
@@ -276,8 +277,8 @@ def choose_option(
     Each operand must name one option by the words that tell the options apart ("German" and "Irish" in "German
     American or Irish American"): the operands are matched to the options the way that names the most of them,
     and that match must beat the other way round. Equal values, or operands that name no option, leave no choice.
-    With ``sources``, an operand whose number its sentence ties to the other option (that option is written nearer
-    to the number than its own, wherever the number is stated) is misread, and the calculation is refused too.
+    With ``sources``, an operand whose number its sentence ties to another option than the one it names (see
+    ``_tied_elsewhere``) is misread, and the calculation is refused too.
     """
     if not calculation.ok or calculation.operation not in ("MAX", "MIN"):
         return calculation
@@ -297,7 +298,7 @@ def choose_option(
     named_options, words = (options, wanted) if as_written > swapped else (options[::-1], wanted[::-1])
     for operand, own, other in ((first, words[0], words[1]), (second, words[1], words[0])):
         sentence = (sources or {}).get(operand.citation)
-        if sentence and _nearer_to_other(_number(operand), own, other, sentence):
+        if sentence and _tied_elsewhere(_number(operand), own, other, sentence):
             label = named_options[0] if operand is first else named_options[1]
             return _with(
                 calculation,
@@ -316,24 +317,23 @@ def _telling_words(first: set[str], second: set[str]) -> tuple[set[str], set[str
     return own_first or first, own_second or second
 
 
-def _nearer_to_other(value: Fraction, own: set[str], other: set[str], sentence: str) -> bool:
-    """Wherever ``sentence`` states ``value``, a word of the other option is nearer to it than any of its own."""
-    sentence = strip_citations(sentence)
-    stated = [(q.start, q.end) for q in parse_quantities(sentence) if _exact(q.value) == value]
-    own_at = _where_named(own, sentence)
-    other_at = _where_named(other, sentence)
-    if not stated or not own_at or not other_at:
+def _tied_elsewhere(value: Fraction, own: set[str], other: set[str], sentence: str) -> bool:
+    """``sentence`` ties ``value`` to another option than ``own``: no clause stating the value names its option, and
+    a clause stating it names the other option, or a clause naming its option states a different number instead
+    ("Tamil by 3,424,107 (78.8%), Urdu by 180,245 (4.1%), Hindi by 104,084 (2.4%)": 78.8% is not Hindi's)."""
+    if not any(re.search("[a-z]", word) for word in own):
+        return False  # options told apart by numbers alone ("between 20 and 24"): nothing to tie
+    clauses = [c for c in _CLAUSE_BREAK.split(strip_citations(sentence)) if c]
+    stating = [c for c in clauses if any(_exact(q.value) == value for q in parse_quantities(c))]
+    if not stating or any(_names(c, own) for c in stating):
         return False
-    return all(_gap(at, other_at) < _gap(at, own_at) for at in stated)
+    if any(_names(c, other) for c in stating):
+        return True
+    return any(_names(c, own) and any(_exact(q.value) != value for q in parse_quantities(c)) for c in clauses)
 
 
-def _where_named(words: set[str], sentence: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _WORD.finditer(sentence) if _shared_words(set(terms(m.group(0))), words)]
-
-
-def _gap(at: tuple[int, int], places: list[tuple[int, int]]) -> int:
-    """Characters between ``at`` and the nearest of ``places``."""
-    return min(max(0, max(at[0], p[0]) - min(at[1], p[1])) for p in places)
+def _names(clause: str, words: set[str]) -> bool:
+    return _shared_words(set(terms(clause)), words) > 0
 
 
 def _shared_words(said: set[str], option: set[str]) -> int:

@@ -339,9 +339,26 @@ def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: s
     assert not calculation.ok and "ties" in calculation.error
 
 
-def test_a_number_nearer_its_own_option_is_chosen() -> None:
+@pytest.mark.parametrize(
+    ("expression", "options", "sources", "chosen"),
+    [
+        (
+            "MAX(17.2% German American [1], 8.2% Irish American [1])",
+            ("German American", "Irish American"),
+            CENSUS,
+            "German American",
+        ),
+        ("MIN(2,500 troops in Iraq [1], 900 in eastern Syria [1])", ("Iraq", "Syria"), SOURCES, "Syria"),
+        (
+            "MAX(338,358 Macedonians [1], 8,595 Turks [2])",
+            ("Macedonians", "Turks"),
+            {1: "Macedonians were the largest group, with 338,358 inhabitants.", 2: "Then came Turks (8,595)."},
+            "Macedonians",
+        ),
+    ],
+)
+def test_a_number_its_sentence_ties_to_its_own_option_is_chosen(expression: str, options, sources, chosen) -> None:
     from assistant.calculation import choose_option
 
-    expression = "MAX(17.2% German American [1], 8.2% Irish American [1])"
-    calculation = choose_option(evaluate(expression, CENSUS), ("German American", "Irish American"), CENSUS)
-    assert calculation.ok and calculation.chosen == "German American"
+    calculation = choose_option(evaluate(expression, sources), options, sources)
+    assert calculation.ok and calculation.chosen == chosen
