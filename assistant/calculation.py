@@ -309,6 +309,39 @@ def choose_option(
     return _with(calculation, chosen=named_options[winner])
 
 
+def require_thing(calculation: Calculation, thing: str, sources: Mapping[int, str]) -> Calculation:
+    """A MAX or MIN over operands that each are the thing the question measures ("touchdown pass" in "How many yards
+    was the longest touchdown pass?"): the thing's last word ("pass") in the operand's words, or beside its number
+    in its sentence (in the words up to the next number, or in the three words before it: "field goal of 33 yards");
+    "a 31-yard touchdown run" is no pass. Refused
+    when an operand is not."""
+    head = terms(thing)[-1:]
+    if not calculation.ok or calculation.operation not in ("MAX", "MIN") or not head:
+        return calculation
+    for operand in calculation.operands:
+        if head[0] not in terms(operand.text) and not _beside_number(
+            _number(operand), head[0], sources.get(operand.citation, "")
+        ):
+            return _with(calculation, error=f"operand {operand.text!r} [{operand.citation}] is not a {thing}")
+    return calculation
+
+
+def _beside_number(value: Fraction, word: str, sentence: str) -> bool:
+    """``word`` is written beside a mention of ``value`` in ``sentence``, with no other number between them."""
+    sentence = strip_citations(sentence)
+    quantities = parse_quantities(sentence)
+    for i, quantity in enumerate(quantities):
+        if _exact(quantity.value) != value:
+            continue
+        after_end = quantities[i + 1].start if i + 1 < len(quantities) else len(sentence)
+        before_start = quantities[i - 1].end if i > 0 else 0
+        after = sentence[quantity.end : min(after_end, quantity.end + 40)]
+        before = sentence[before_start : quantity.start].replace("-", " ").split()[-3:]  # "field goal of 33"
+        if word in terms(after.replace("-", " ")) or word in terms(" ".join(before)):
+            return True
+    return False
+
+
 def _telling_words(first: set[str], second: set[str]) -> tuple[set[str], set[str]]:
     """The words of each option the other lacks; all its words for an option that has none of its own
     ("officers" against "non-commissioned officers")."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.calculation import Calculation, choose_option, evaluate
+from assistant.calculation import Calculation, choose_option, evaluate, require_thing
 from assistant.calculation_prompt import (
     build_calculation_check,
     build_calculation_messages,
@@ -17,7 +17,7 @@ from assistant.calculation_prompt import (
 )
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.numbers import parse_quantities
-from assistant.question import choice_options, computation_asked, counted_phrase
+from assistant.question import choice_options, computation_asked, counted_phrase, measured_thing
 from assistant.settings import CalculationSettings
 from assistant.text import STOPWORDS, terms
 from assistant.types import Evidence
@@ -126,6 +126,9 @@ class CalculationStep:
         options = choice_options(question) if routed.kind == "compare" else None
         if options is not None:
             calculation = choose_option(calculation, options, sources)
+        thing = measured_thing(question) if routed.kind == "extreme" else None
+        if thing is not None:
+            calculation = require_thing(calculation, thing, sources)
         if calculation.operation and calculation.operation not in routed.operations:
             calculation = Calculation(
                 calculation.expression,

@@ -177,6 +177,20 @@ foot inch inches pound pounds ton tons dollar dollars euro euros degree degrees 
 )
 
 
+_SUPERLATIVE_THING = re.compile(
+    r"\b(?:longest|shortest|largest|smallest|biggest|highest|lowest|fewest)\s+(.+?)(?=\s+(?:of|in|by|for|during|"
+    r"that|which|who|to|from|on|at|was|were|is|did|do|does|have|has|had)\b|\s*[?,;]|\.(?=\s|$)|$)",
+    re.I,
+)
+
+
+def measured_thing(question: str) -> str | None:
+    """What a "how many … the longest/shortest …" question measures ("touchdown pass" in "How many yards was the
+    longest touchdown pass of the game?"), or None."""
+    match = _SUPERLATIVE_THING.search(question)
+    return match.group(1) if match else None
+
+
 _MORE = re.compile(r"\b(more|most|larger|largest|bigger|biggest|greater|greatest|higher|highest)\b", re.I)
 _LESS = re.compile(r"\b(fewer|fewest|less|least|smaller|smallest|lower|lowest)\b", re.I)
 

@@ -362,3 +362,27 @@ def test_a_number_its_sentence_ties_to_its_own_option_is_chosen(expression: str,
 
     calculation = choose_option(evaluate(expression, sources), options, sources)
     assert calculation.ok and calculation.chosen == chosen
+
+
+PLAYS = {
+    1: "Manning found Austin Collie on an eight-yard touchdown pass and Chad Simpson got a 31-yard touchdown run.",
+    2: "Kasay made a field goal of 33 yards, then a 43-yard field goal.",
+}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["MAX(31-yard touchdown run by Chad Simpson [1], 8-yard touchdown pass [1])", "MAX(31 [1], 8 [1])"],
+)
+def test_an_extreme_over_an_operand_that_is_not_the_thing_measured_is_refused(expression: str) -> None:
+    from assistant.calculation import require_thing
+
+    calculation = require_thing(evaluate(expression, PLAYS), "touchdown pass", PLAYS)
+    assert not calculation.ok and "is not a touchdown pass" in calculation.error
+
+
+def test_an_extreme_whose_sentences_name_the_thing_beside_each_number_is_kept() -> None:
+    from assistant.calculation import require_thing
+
+    calculation = require_thing(evaluate("MIN(33 yards [2], 43 yards [2])", PLAYS), "field goal", PLAYS)
+    assert calculation.ok and calculation.value == 33

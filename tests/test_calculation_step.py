@@ -340,3 +340,18 @@ def test_a_choice_the_operands_cannot_decide_takes_todays_path(seed_assistant, e
     answer = seed_assistant(llm).ask(CHOICE)
     assert answer.signals.get("calculated") != 1 and " against " not in answer.text
     assert len(llm.prompts) == 2  # the calculation was refused and today's prompt was asked
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("How many yards was the longest touchdown pass of the game?", "touchdown pass"),
+        ("How many yards was Sebastian Janikowski's longest field goal?", "field goal"),
+        ("How many people did the largest army have?", "army"),
+        ("How many troops are in Iraq?", None),
+    ],
+)
+def test_measured_thing_is_what_follows_the_superlative(question: str, thing: str | None) -> None:
+    from assistant.question import measured_thing
+
+    assert measured_thing(question) == thing
