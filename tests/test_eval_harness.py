@@ -194,6 +194,7 @@ def test_squad_importer_writes_a_corpus_and_a_suite(tmp_path: Path) -> None:
     suite = load_suite(import_squad(source, tmp_path / "out", limit=None))
     assert [c.kind for c in suite.cases] == ["span", "number", "unanswerable"]
     assert suite.corpus_path().joinpath("squad.jsonl").read_text().count("\n") == 1
+    assert suite.thresholds["min_f1"] >= 0.5 and suite.thresholds["min_abstention_recall"] >= 0.45  # real gates
 
 
 def test_drop_importer_types_numbers_dates_and_spans(tmp_path: Path) -> None:
@@ -215,6 +216,11 @@ def test_drop_importer_types_numbers_dates_and_spans(tmp_path: Path) -> None:
     source.write_text(json.dumps(data))
     suite = load_suite(import_drop(source, tmp_path / "out", limit=2))
     assert [(c.kind, c.answers) for c in suite.cases] == [("number", [3.0]), ("date", ["5 May 2001"])]
+    assert suite.thresholds["min_numeric_accuracy"] > 0 and suite.thresholds["min_precision_verified"] >= 0.85
+    metrics = {"accuracy": 0.6, "numeric_accuracy": 0.2, "precision_verified": 0.9}
+    assert check_thresholds(metrics, suite.thresholds) == ["numeric_accuracy = 0.200 < 0.38 (min_numeric_accuracy)"], (
+        "a drop in numeric accuracy fails the imported suite"
+    )
 
 
 @pytest.mark.skipif(not (SHARED / "squad2-dev-sample.json").exists(), reason="shared sample data absent")
