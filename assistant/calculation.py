@@ -296,10 +296,9 @@ def choose_option(
     if as_written == swapped or 0 in (straight if as_written > swapped else crossed):
         return _with(calculation, error="the operands do not tell which option each is")
     named_options, words = (options, wanted) if as_written > swapped else (options[::-1], wanted[::-1])
-    for operand, own, other in ((first, words[0], words[1]), (second, words[1], words[0])):
+    for operand, label, own, other in zip((first, second), named_options, words, words[::-1], strict=True):
         sentence = (sources or {}).get(operand.citation)
         if sentence and _tied_elsewhere(_number(operand), own, other, sentence):
-            label = named_options[0] if operand is first else named_options[1]
             return _with(
                 calculation,
                 error=f"sentence [{operand.citation}] ties {operand.text!r} to another option than {label!r}",
@@ -313,8 +312,7 @@ def require_thing(calculation: Calculation, thing: str, sources: Mapping[int, st
     """A MAX or MIN over operands that each are the thing the question measures ("touchdown pass" in "How many yards
     was the longest touchdown pass?"): the thing's last word ("pass") in the operand's words, or beside its number
     in its sentence (in the words up to the next number, or in the three words before it: "field goal of 33 yards");
-    "a 31-yard touchdown run" is no pass. Refused
-    when an operand is not."""
+    "a 31-yard touchdown run" is no pass. Refused when an operand is not."""
     head = terms(thing)[-1:]
     if not calculation.ok or calculation.operation not in ("MAX", "MIN") or not head:
         return calculation

@@ -128,6 +128,7 @@ def asks_for_computation(question: str) -> bool:
 # -- computations ------------------------------------------------------------------------------------------------------
 # What a question asks the engine to compute, tried in order: a span of time, a difference, a sum, a share, the
 # longest or shortest, then a count of mentions. A question that matches none needs no arithmetic.
+_SUPERLATIVES = r"(?:longest|shortest|largest|smallest|biggest|highest|lowest|fewest)"
 _TIME_UNITS = r"(?:years?|days?|months?|weeks?|decades?|centuries|hours?)"
 _COMPUTATIONS = (
     (
@@ -162,7 +163,7 @@ _COMPUTATIONS = (
     (
         "extreme",
         re.compile(
-            r"\bhow (?:many|much|long)\b.*\b(?:longest|shortest|largest|smallest|biggest|highest|lowest|fewest)\b",
+            rf"\bhow (?:many|much|long)\b.*\b{_SUPERLATIVES}\b",
             re.I,
         ),
     ),
@@ -178,7 +179,7 @@ foot inch inches pound pounds ton tons dollar dollars euro euros degree degrees 
 
 
 _SUPERLATIVE_THING = re.compile(
-    r"\b(?:longest|shortest|largest|smallest|biggest|highest|lowest|fewest)\s+(.+?)(?=\s+(?:of|in|by|for|during|"
+    rf"\b{_SUPERLATIVES}\s+(.+?)(?=\s+(?:of|in|by|for|during|"
     r"that|which|who|to|from|on|at|was|were|is|did|do|does|have|has|had)\b|\s*[?,;]|\.(?=\s|$)|$)",
     re.I,
 )
