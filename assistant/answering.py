@@ -12,6 +12,7 @@ from typing import Any
 from assistant.calculation import Calculation, years_between_ends
 from assistant.calculation_step import CalculationStep, articles_cited, route
 from assistant.calibration import Calibrator, load_calibrator, verifiable
+from assistant.consistency import agreement_share
 from assistant.embedding import Embedder
 from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
 from assistant.evidence import select_evidence
@@ -270,23 +271,57 @@ class AnswerPipeline:
                 follow_up_yes_probability=self._ask_follow_up_check(draft),
             )
             signals = compute_signals(question, facts, evidence, passages)
-        calibrator = self.calibrator if self.settings.trust.calibrated else None
+        trust = self.settings.trust
+        calibrator = self.calibrator if trust.calibrated else None
+        # A written answer (not computed, every claim checked) may be sampled again for self-consistency.
+        samplable = (
+            self.llm is not None
+            and draft.form == "answer"
+            and bool(draft.answer_messages)
+            and trust.consistency_samples > 0
+            and verifiable(signals)
+        )
         if calibrator is None:
+            if samplable and trust.sample_all:
+                signals["sample_agreement"] = self._sample_agreement(question, draft)
             return _Judged(draft, "fallback" if draft.form == "quote" else "unconfirmed", None, signals)
         confidence = calibrator.probability(signals)
-        floor = self.settings.trust.abstain_below
-        if confidence < (calibrator.abstain_below if floor is None else floor):
-            dropped = _Draft(form="none", text=WITHHELD_TEXT, unsupported=(*draft.unsupported, draft.text))
-            return _Judged(dropped, "abstained", confidence, signals)
+        floor = calibrator.abstain_below if trust.abstain_below is None else trust.abstain_below
+        if confidence < floor:
+            return _withheld(draft, confidence, signals)
         if draft.form == "quote":
             return _Judged(draft, "fallback", confidence, signals)
+        threshold = calibrator.verified_threshold(signals)
+        gate = calibrator.consistency_gate()
+        if samplable and (trust.sample_all or (gate is not None and confidence >= gate)):
+            signals["sample_agreement"] = self._sample_agreement(question, draft)
+            if calibrator.consistency_stage is not None:
+                signals["first_confidence"] = round(confidence, 5)
+                confidence = calibrator.with_consistency(confidence, signals["sample_agreement"])
+                threshold = calibrator.consistency_stage.verified_at
+                if confidence < floor:
+                    return _withheld(draft, confidence, signals)
         # Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not
         # checked, so neither is ever shown as verified; nor is a calculation whose operand the engine had to move
         # to another sentence, or whose operands come from several articles (see ``verifiable``).
         checked = draft.form in ("answer", "calculation") and verifiable(signals)
-        confident = confidence >= calibrator.verified_threshold(signals) and checked
-        status: AnswerStatus = "verified" if confident else "unconfirmed"
+        status: AnswerStatus = "verified" if confidence >= threshold and checked else "unconfirmed"
         return _Judged(draft, status, confidence, signals)
+
+    def _sample_agreement(self, question: str, draft: _Draft) -> float:
+        """Share of answers sampled to the draft's own prompt that say what the draft says (self-consistency)."""
+        assert self.llm is not None
+        trust = self.settings.trust
+        samples = [
+            self.llm.sample(
+                list(draft.answer_messages),
+                max_tokens=self.settings.llm.max_tokens,
+                temperature=trust.consistency_temperature,
+                seed=seed,
+            )
+            for seed in range(1, trust.consistency_samples + 1)
+        ]
+        return round(agreement_share(draft.text, samples, question), 5)
 
     def _ask_check(self, draft: _Draft, evidence: Sequence[Evidence]) -> float | None:
         """The model in a second role: P(yes) that the cited sentences give this answer to the question."""
@@ -371,6 +406,12 @@ class _Judged:
     status: AnswerStatus
     confidence: float | None
     signals: dict[str, float]
+
+
+def _withheld(draft: _Draft, confidence: float, signals: dict[str, float]) -> _Judged:
+    """An answer not shown because its confidence is below the floor (kept among the unsupported texts)."""
+    dropped = _Draft(form="none", text=WITHHELD_TEXT, unsupported=(*draft.unsupported, draft.text))
+    return _Judged(dropped, "abstained", confidence, signals)
 
 
 def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] = ()) -> _Draft:

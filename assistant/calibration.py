@@ -48,6 +48,29 @@ class Calibrator:
     """Thresholds of their own for answers of one form, named by the signal that marks it ("calculated" = 1):
     each picked on answers of that form alone, as ``verified_at`` is on all of them."""
 
+    consistency_stage: Calibrator | None = None
+    """A second calibrator over (the log-odds of this one's confidence, the share of sampled answers that agree) for
+    written answers checked for self-consistency; its ``verified_at`` is their verified threshold."""
+
+    def with_consistency(self, confidence: float, agreement: float) -> float:
+        """P(right) of a written answer of ``confidence`` whose sampled answers agreed with it ``agreement`` of the
+        time (``confidence`` unchanged when there is no consistency stage)."""
+        if self.consistency_stage is None:
+            return confidence
+        return self.consistency_stage.probability(consistency_features(confidence, agreement))
+
+    def consistency_gate(self) -> float | None:
+        """The lowest confidence at which an answer whose every sample agrees reaches the consistency stage's
+        verified threshold (None when no confidence can): below it, sampling could not change the status."""
+        stage = self.consistency_stage
+        if stage is None or self.with_consistency(1.0 - 1e-9, 1.0) < stage.verified_at:
+            return None
+        low, high = 1e-9, 1.0 - 1e-9
+        for _ in range(60):
+            middle = (low + high) / 2
+            low, high = (low, middle) if self.with_consistency(middle, 1.0) >= stage.verified_at else (middle, high)
+        return high
+
     def verified_threshold(self, signals: Mapping[str, float]) -> float:
         """The confidence an answer with these signals needs to be shown as verified."""
         for form, threshold in sorted(self.verified_at_by_form.items()):
@@ -74,7 +97,18 @@ class Calibrator:
         for key in ("features", "means", "scales", "weights"):
             data[key] = tuple(data[key])
         data["verified_at_by_form"] = {str(k): float(v) for k, v in data.get("verified_at_by_form", {}).items()}
+        stage = data.get("consistency_stage")
+        data["consistency_stage"] = None if stage is None else cls.from_json(json.dumps(stage))
         return cls(**data)
+
+
+CONSISTENCY_FEATURES = ("base_logit", "sample_agreement")
+
+
+def consistency_features(confidence: float, agreement: float) -> dict[str, float]:
+    """The consistency stage's inputs: the first confidence as log-odds, and the sampled answers' agreement."""
+    clipped = min(max(confidence, 1e-6), 1 - 1e-6)
+    return {"base_logit": math.log(clipped / (1 - clipped)), "sample_agreement": agreement}
 
 
 def feature_value(signals: Mapping[str, float], name: str) -> float | None:
@@ -243,6 +277,26 @@ def with_form_thresholds(
     thresholds, details = form_thresholds(scores, examples, forms, target_precision)
     info = {**calibrator.info, "forms": {**calibrator.info.get("forms", {}), **details}}
     return replace(calibrator, verified_at_by_form={**calibrator.verified_at_by_form, **thresholds}, info=info)
+
+
+def with_consistency_stage(
+    calibrator: Calibrator, examples: Sequence[Example], *, target_precision: float = 0.9, l2: float = 1.0
+) -> Calibrator:
+    """The calibrator, weights kept, with a consistency stage fitted on the written answers among ``examples`` that
+    carry a ``sample_agreement`` signal (answers of a new run, not those the weights were fitted on); its verified
+    threshold is picked out of fold, as ``fit_calibrator`` picks the first one."""
+    members = [
+        Example(
+            signals=consistency_features(calibrator.probability(e.signals), e.signals["sample_agreement"]),
+            correct=e.correct,
+            answerable=e.answerable,
+            group=e.group,
+        )
+        for e in examples
+        if "sample_agreement" in e.signals and e.signals.get("calculated") != 1.0 and verifiable(e.signals)
+    ]
+    stage = fit_calibrator(members, CONSISTENCY_FEATURES, l2=l2, target_precision=target_precision)
+    return replace(calibrator, consistency_stage=replace(stage, info={"out_of_fold": stage.info["out_of_fold"]}))
 
 
 def verifiable(signals: Mapping[str, float]) -> bool:

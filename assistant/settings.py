@@ -106,6 +106,20 @@ class TrustSettings(BaseModel):
     follow_up_check: bool = Field(
         False, description="Also ask the answering chat itself whether its answer is stated (experimental signal)."
     )
+    consistency_samples: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="Answers sampled again for a written answer that self-consistency could verify (its confidence "
+        "at or above the calibrator's consistency gate); how many of them agree with it feeds the consistency stage. "
+        "0: never sampled, so a written answer is verified only by its first confidence.",
+    )
+    consistency_temperature: float = Field(0.8, gt=0.0, le=2.0, description="Temperature of those samples.")
+    sample_all: bool = Field(
+        False,
+        description="Sample every written answer that could be verified, whatever its confidence (for calibration "
+        "runs: the consistency stage is fitted on them).",
+    )
     calibration_file: Path | None = Field(
         None, description="A calibrator JSON (from `assistant eval calibrate`); default: the one shipped for the model."
     )

@@ -35,8 +35,11 @@ class FakeLLM:
         replies: list[str] | Callable[[str], str] | None = None,
         name: str = "fake",
         yes: float | Callable[[str], float] = 0.95,
+        samples: Callable[[int], str] | None = None,
     ) -> None:
         self.replies = replies if replies is not None else ["NOT IN SOURCES"]
+        self.samples = samples
+        self.sampled: list[tuple[float, int]] = []
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
         self.grammars: list[str | None] = []
@@ -73,6 +76,16 @@ class FakeLLM:
                 reply = self.replies[min(len(self.prompts), len(self.replies)) - 1]
         for word in reply.split(" "):
             yield word + " "
+
+    def sample(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float, seed: int) -> str:
+        """``samples(seed)``, or else the reply ``stream`` would give to these messages (recorded in ``sampled``)."""
+        with self._lock:
+            self.sampled.append((temperature, seed))
+        if self.samples is not None:
+            return self.samples(seed)
+        if callable(self.replies):
+            return self.replies(messages[-1]["content"])
+        return self.replies[min(len(self.prompts), len(self.replies)) - 1]
 
     @property
     def last_user_prompt(self) -> str:

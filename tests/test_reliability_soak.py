@@ -64,10 +64,12 @@ class EchoLLM:
         return 0.95
 
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int, **options: Any) -> Iterator[str]:
-        first = re.search(r"^\[1\] (.+)$", messages[-1]["content"], re.MULTILINE)
-        reply = f"{first.group(1)} [1]" if first else "NOT IN SOURCES"
-        for word in reply.split(" "):
+        for word in self.sample(messages, max_tokens=max_tokens, temperature=0.0, seed=0).split(" "):
             yield word + " "
+
+    def sample(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float, seed: int) -> str:
+        first = re.search(r"^\[1\] (.+)$", messages[-1]["content"], re.MULTILINE)
+        return f"{first.group(1)} [1]" if first else "NOT IN SOURCES"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from assistant.calibration import (
     calibration_file_name,
     fit_calibrator,
     summarize,
+    with_consistency_stage,
     with_form_thresholds,
 )
 from assistant.errors import AssistantError
@@ -140,6 +141,8 @@ def calibrate(
             kept = _read_calibrator(keep_weights)
             calibrator = with_form_thresholds(kept, examples, FORMS, target_precision=target_precision)
             calibrator = replace(calibrator, info={**calibrator.info, "form_inputs": info["inputs"]})
+            if any("sample_agreement" in e.signals for e in examples):
+                calibrator = with_consistency_stage(calibrator, examples, target_precision=target_precision)
         else:
             calibrator = fit_calibrator(
                 examples, FEATURES, l2=L2, target_precision=target_precision, info=info, forms=FORMS
@@ -168,6 +171,14 @@ def report(calibrator: Calibrator, examples: Sequence[Example]) -> str:
     for form, threshold in sorted(calibrator.verified_at_by_form.items()):
         at_threshold = json.dumps(calibrator.info.get("forms", {}).get(form, {}))
         lines.append(f"{form} answers: verified at confidence >= {threshold:.3f}; {at_threshold}")
+    stage = calibrator.consistency_stage
+    if stage is not None:
+        gate = calibrator.consistency_gate()
+        lines.append(
+            f"written answers sampled for self-consistency from confidence {gate if gate is None else round(gate, 3)};"
+            f" verified at consistency-stage confidence >= {stage.verified_at:.3f};"
+            f" out of fold: {json.dumps(stage.info.get('out_of_fold', {}))}"
+        )
     for group in sorted({e.group for e in examples}):
         members = [e for e in examples if e.group == group]
         scores = [calibrator.probability(e.signals) for e in members]

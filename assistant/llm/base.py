@@ -60,6 +60,10 @@ class ChatLLM(Protocol):
         """The probability that the reply is "yes" rather than "no" (None when the backend cannot tell)."""
         ...
 
+    def sample(self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, seed: int) -> str:
+        """One whole reply sampled at ``temperature`` (> 0) with ``seed``, for the self-consistency check."""
+        ...
+
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` (an estimate is fine for remote servers)."""
         ...

@@ -114,6 +114,24 @@ class LlamaCppLLM:
         """Yield reply deltas; holds the model for the whole generation. ``trace`` receives each token's
         log-probability; ``grammar`` (GBNF) constrains what may be written; the evaluated state of the first
         ``fixed_messages`` messages (the same for every question) is saved and reused."""
+        yield from self._generate(messages, max_tokens, trace, grammar, fixed_messages, self._temperature)
+
+    def sample(self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, seed: int) -> str:
+        """One reply sampled at ``temperature`` with a fixed ``seed`` (the same call gives the same reply). The
+        prompt's evaluated tokens are reused from the previous call where they match."""
+        with self._lock:
+            self._load().set_seed(seed)
+            return "".join(self._generate(messages, max_tokens, None, None, 0, temperature))
+
+    def _generate(
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        trace: Trace | None,
+        grammar: str | None,
+        fixed_messages: int,
+        temperature: float,
+    ) -> Iterator[str]:
         with self._lock:
             llama = self._load()
             tokens, stops = self._prompt_tokens(messages)
@@ -125,7 +143,7 @@ class LlamaCppLLM:
                 from llama_cpp import LlamaGrammar
 
                 compiled = LlamaGrammar.from_string(grammar, verbose=False)
-            greedy = self._temperature == 0
+            greedy = temperature == 0
             written: list[int] = []
             shown = ""
             from llama_cpp import llama_vocab_is_eog
@@ -136,7 +154,7 @@ class LlamaCppLLM:
                 top_k=1 if greedy else 40,
                 top_p=1.0 if greedy else 0.95,
                 min_p=0.0 if greedy else 0.05,
-                temp=self._temperature,
+                temp=temperature,
                 repeat_penalty=1.0,
                 grammar=compiled,
             ):

@@ -103,8 +103,20 @@ class OpenAICompatLLM:
                 return yes_share(found) if found else None
         return None
 
+    def sample(self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, seed: int) -> str:
+        """One reply sampled at ``temperature``; ``seed`` is sent (servers that honour it repeat the reply)."""
+        events = self._events(messages, max_tokens=max_tokens, logprobs=False, temperature=temperature, seed=seed)
+        return "".join((choice.get("delta") or {}).get("content") or "" for choice in events)
+
     def _events(
-        self, messages: list[ChatMessage], *, max_tokens: int, logprobs: bool, top_logprobs: int = 0
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        logprobs: bool,
+        top_logprobs: int = 0,
+        temperature: float | None = None,
+        seed: int | None = None,
     ) -> Iterator[dict]:
         """The ``choices[0]`` of each streamed event."""
         import httpx
@@ -113,10 +125,12 @@ class OpenAICompatLLM:
         body: dict[str, object] = {
             "model": self.name,
             "messages": list(messages),
-            "temperature": self._temperature,
+            "temperature": self._temperature if temperature is None else temperature,
             "max_tokens": max_tokens,
             "stream": True,
         }
+        if seed is not None:
+            body["seed"] = seed
         if logprobs:
             body["logprobs"] = True
             if top_logprobs:

@@ -40,3 +40,7 @@ class UnavailableLLM:
     def yes_probability(self, messages: list[ChatMessage]) -> float | None:
         """Raises: there is no model to ask."""
         raise LLMUnavailableError(self.reason)
+
+    def sample(self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, seed: int) -> str:
+        """Raises: there is no model to sample."""
+        raise LLMUnavailableError(self.reason)

@@ -1,0 +1,64 @@
+"""Self-consistency of a written answer (pure): do answers the model samples to the same prompt say the same thing?
+
+A model that knows the answer writes it again when it samples; one that guesses scatters. The share of sampled
+answers that agree with the shown one is a signal of its own, independent of the token log-probabilities of the
+one greedy answer (those measure how sure the model was of each word, not whether it would pick the same span
+again).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.numbers import parse_quantities
+from assistant.prompting import is_abstention, tidy_answer
+from assistant.text import terms
+
+_MARKER = re.compile(r"\[(\d+)\]")
+AGREEMENT_F1 = 0.5
+"""Token F1 (over content terms) at or above which two answers say the same thing, as SQuAD's F1 counts overlap:
+"the Normans" and "Normans from Normandy" agree, "Rollo" and "the Normans" do not."""
+
+
+def answer_content(text: str, question: str) -> list[str]:
+    """The content terms an answer adds to its question (all of its terms when it adds none)."""
+    said = terms(_MARKER.sub(" ", tidy_answer(text)))
+    asked = set(terms(question))
+    new = [t for t in said if t not in asked]
+    return new or said
+
+
+def token_f1(first: Sequence[str], second: Sequence[str]) -> float:
+    """F1 of the overlap of two term lists (counted with multiplicity)."""
+    if not first or not second:
+        return float(first == second)
+    remaining = list(second)
+    common = 0
+    for term in first:
+        if term in remaining:
+            remaining.remove(term)
+            common += 1
+    if not common:
+        return 0.0
+    precision, recall = common / len(first), common / len(second)
+    return 2 * precision * recall / (precision + recall)
+
+
+def answers_agree(shown: str, sampled: str, question: str) -> bool:
+    """True when a sampled answer says what the shown one says: not an abstention, the same numbers, and content
+    terms that overlap by at least ``AGREEMENT_F1``."""
+    if is_abstention(tidy_answer(sampled)):
+        return False
+    shown_numbers = {q.value for q in parse_quantities(_MARKER.sub(" ", shown))}
+    sampled_numbers = {q.value for q in parse_quantities(_MARKER.sub(" ", sampled))}
+    if shown_numbers != sampled_numbers:
+        return False
+    return token_f1(answer_content(shown, question), answer_content(sampled, question)) >= AGREEMENT_F1
+
+
+def agreement_share(shown: str, samples: Sequence[str], question: str) -> float:
+    """Share of ``samples`` that agree with the shown answer (0.0 when there are none)."""
+    if not samples:
+        return 0.0
+    return sum(answers_agree(shown, s, question) for s in samples) / len(samples)
