@@ -12,7 +12,7 @@ from typing import Any
 from assistant.calculation import Calculation, years_between_ends
 from assistant.calculation_step import CalculationStep, articles_cited, route
 from assistant.calibration import Calibrator, load_calibrator, verifiable
-from assistant.consistency import agreement_share
+from assistant.consistency import agreement_share, sample_seeds
 from assistant.embedding import Embedder
 from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
 from assistant.evidence import select_evidence
@@ -319,7 +319,7 @@ class AnswerPipeline:
                 temperature=trust.consistency_temperature,
                 seed=seed,
             )
-            for seed in range(1, trust.consistency_samples + 1)
+            for seed in sample_seeds(question, trust.consistency_samples)
         ]
         return round(agreement_share(draft.text, samples, question), 5)
 

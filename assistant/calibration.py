@@ -261,6 +261,10 @@ def fit_calibrator(
     )
 
 
+MIN_FORM_ANSWERS = 20
+"""Fewest answers of a form (that could be verified at all) on which its threshold is picked."""
+
+
 def with_form_thresholds(
     calibrator: Calibrator,
     examples: Sequence[Example],
@@ -271,10 +275,15 @@ def with_form_thresholds(
     """The calibrator, weights kept, with a verified threshold of its own for each form, picked on ``examples``.
 
     ``examples`` must be answers the weights were not fitted on (a new run), so that no threshold is tuned on
-    answers the calibrator has already seen.
+    answers the calibrator has already seen. A form with fewer than ``MIN_FORM_ANSWERS`` verifiable answers among
+    them keeps its threshold.
     """
     scores = [calibrator.probability(e.signals) for e in examples]
     thresholds, details = form_thresholds(scores, examples, forms, target_precision)
+    # A form with too few answers here to pick a threshold keeps the one it had.
+    enough = {form for form in forms if details[form]["answers"] >= MIN_FORM_ANSWERS}
+    thresholds = {form: value for form, value in thresholds.items() if form in enough}
+    details = {form: value for form, value in details.items() if form in enough}
     info = {**calibrator.info, "forms": {**calibrator.info.get("forms", {}), **details}}
     return replace(calibrator, verified_at_by_form={**calibrator.verified_at_by_form, **thresholds}, info=info)
 
@@ -315,7 +324,11 @@ def verifiable(signals: Mapping[str, float]) -> bool:
 
 
 def form_thresholds(
-    scores: Sequence[float], examples: Sequence[Example], forms: Sequence[str], target: float, min_count: int = 20
+    scores: Sequence[float],
+    examples: Sequence[Example],
+    forms: Sequence[str],
+    target: float,
+    min_count: int = MIN_FORM_ANSWERS,
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Per form, the verified threshold picked on that form's answers alone, those that can be verified at all
     (1.0, never, when too few reach ``target``), and the quality at it."""

@@ -9,6 +9,7 @@ again).
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Sequence
 
 from assistant.numbers import parse_quantities
@@ -62,3 +63,11 @@ def agreement_share(shown: str, samples: Sequence[str], question: str) -> float:
     if not samples:
         return 0.0
     return sum(answers_agree(shown, s, question) for s in samples) / len(samples)
+
+
+def sample_seeds(question: str, count: int) -> list[int]:
+    """Seeds of the samples of one question: fixed for the question (the same question samples the same answers),
+    different across questions. With the same seeds for every question, the first token of sample k would be drawn
+    with the same random number every time, so sample k would always take, say, an unlikely first word."""
+    base = zlib.crc32(" ".join(question.split()).encode("utf-8"))
+    return [(base + 7919 * index) % 2**31 + 1 for index in range(count)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.calibration import Calibrator, Example, consistency_features, with_consistency_stage
-from assistant.consistency import agreement_share, answers_agree, token_f1
+from assistant.consistency import agreement_share, answers_agree, sample_seeds, token_f1
 from tests.conftest import FakeLLM
 
 QUESTION = "How many schools did the storm close?"
@@ -118,12 +118,19 @@ def test_an_answer_whose_samples_agree_is_verified(ask) -> None:
     answer = ask(llm)
     assert answer.status == "verified" and answer.confidence is not None and answer.confidence >= 0.9
     assert answer.signals["sample_agreement"] == 1.0 and 0.9 < answer.signals["first_confidence"] < 0.99
-    assert [seed for _, seed in llm.sampled] == [1, 2, 3] and {t for t, _ in llm.sampled} == {0.8}
+    assert [seed for _, seed in llm.sampled] == sample_seeds(QUESTION, 3) and {t for t, _ in llm.sampled} == {0.8}
+
+
+def test_each_question_has_seeds_of_its_own_and_keeps_them() -> None:
+    seeds = sample_seeds(QUESTION, 3)
+    assert len(set(seeds)) == 3 and seeds == sample_seeds(f" {QUESTION} ", 3)
+    assert set(seeds).isdisjoint(sample_seeds("Who led the Normans into Italy?", 3))
+    assert all(0 < seed < 2**31 + 1 for seed in seeds)
 
 
 def test_the_same_answer_with_scattered_samples_is_not_verified(ask) -> None:
-    scattered = {1: "It closed 14 schools [1].", 2: "NOT IN SOURCES", 3: "40 schools [1]"}
-    answer = ask(FakeLLM([ANSWER], yes=0.8, samples=scattered.__getitem__))
+    scattered = iter(["It closed 14 schools [1].", "NOT IN SOURCES", "40 schools [1]"])
+    answer = ask(FakeLLM([ANSWER], yes=0.8, samples=lambda seed: next(scattered)))
     assert answer.status == "unconfirmed" and answer.signals["sample_agreement"] == pytest.approx(1 / 3, abs=1e-4)
     assert answer.confidence is not None and answer.confidence < answer.signals["first_confidence"]
 
