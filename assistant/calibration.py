@@ -289,7 +289,12 @@ def with_form_thresholds(
 
 
 def with_consistency_stage(
-    calibrator: Calibrator, examples: Sequence[Example], *, target_precision: float = 0.9, l2: float = 1.0
+    calibrator: Calibrator,
+    examples: Sequence[Example],
+    *,
+    target_precision: float = 0.9,
+    l2: float = 1.0,
+    info: Mapping[str, Any] | None = None,
 ) -> Calibrator:
     """The calibrator, weights kept, with a consistency stage fitted on the written answers among ``examples`` that
     carry a ``sample_agreement`` signal (answers of a new run, not those the weights were fitted on); its verified
@@ -305,7 +310,8 @@ def with_consistency_stage(
         if "sample_agreement" in e.signals and e.signals.get("calculated") != 1.0 and verifiable(e.signals)
     ]
     stage = fit_calibrator(members, CONSISTENCY_FEATURES, l2=l2, target_precision=target_precision)
-    return replace(calibrator, consistency_stage=replace(stage, info={"out_of_fold": stage.info["out_of_fold"]}))
+    details = {**(info or {}), "out_of_fold": stage.info["out_of_fold"]}
+    return replace(calibrator, consistency_stage=replace(stage, info=details))
 
 
 def verifiable(signals: Mapping[str, float]) -> bool:

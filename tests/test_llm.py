@@ -133,6 +133,15 @@ def test_openai_server_reports_token_logprobs_and_a_yes_probability(chat_server:
     assert _ChatServer.seen[-1]["body"]["max_tokens"] == 1
 
 
+def test_openai_server_samples_with_the_given_temperature_and_seed(chat_server: str) -> None:
+    llm = OpenAICompatLLM(chat_server, "m")
+    text = llm.sample([{"role": "user", "content": "q"}], max_tokens=12, temperature=0.8, seed=42)
+    assert text.strip() == "About 900 troops [1]."
+    body = _ChatServer.seen[-1]["body"]
+    assert body["temperature"] == 0.8 and body["seed"] == 42 and body["max_tokens"] == 12
+    assert "logprobs" not in body
+
+
 def test_server_that_is_down_raises_a_clear_error() -> None:
     llm = OpenAICompatLLM("http://127.0.0.1:9/v1", "m", timeout_s=2)
     with pytest.raises(LLMUnavailableError, match="Cannot reach the LLM server"):
@@ -153,6 +162,19 @@ def test_real_local_model_streams_a_short_greedy_reply(tmp_path: Path) -> None:
     first = "".join(llm.stream(messages, max_tokens=8))
     second = "".join(llm.stream(messages, max_tokens=8))
     assert first == second and "yes" in first.lower()
+
+
+@pytest.mark.integration
+def test_real_local_model_samples_repeatably_by_seed_and_stays_greedy_after() -> None:
+    from assistant.llm.llama_cpp import LlamaCppLLM
+
+    llm = LlamaCppLLM(resolve_gguf("qwen2.5-coder-0.5b", REPO / ".assistant" / "models"), n_ctx=1024)
+    messages = [{"role": "user", "content": "Write one short sentence about the sea."}]
+    greedy = "".join(llm.stream(messages, max_tokens=24))
+    samples = [llm.sample(messages, max_tokens=24, temperature=1.2, seed=seed) for seed in (11, 12, 13, 11)]
+    assert samples[0] == samples[3], "the same seed samples the same reply"
+    assert len(set(samples[:3])) > 1, "different seeds sample different replies"
+    assert "".join(llm.stream(messages, max_tokens=24)) == greedy, "sampling leaves the greedy reply as it was"
 
 
 @pytest.mark.integration

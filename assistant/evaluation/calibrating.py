@@ -140,9 +140,12 @@ def calibrate(
         if keep_weights is not None:
             kept = _read_calibrator(keep_weights)
             calibrator = with_form_thresholds(kept, examples, FORMS, target_precision=target_precision)
-            calibrator = replace(calibrator, info={**calibrator.info, "form_inputs": info["inputs"]})
+            if calibrator.info.get("forms") != kept.info.get("forms"):  # some form had answers enough to re-pick
+                calibrator = replace(calibrator, info={**calibrator.info, "form_inputs": info["inputs"]})
             if any("sample_agreement" in e.signals for e in examples):
-                calibrator = with_consistency_stage(calibrator, examples, target_precision=target_precision)
+                calibrator = with_consistency_stage(
+                    calibrator, examples, target_precision=target_precision, info={"inputs": info["inputs"]}
+                )
         else:
             calibrator = fit_calibrator(
                 examples, FEATURES, l2=L2, target_precision=target_precision, info=info, forms=FORMS
