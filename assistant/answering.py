@@ -77,6 +77,8 @@ class AnswerPipeline:
         """Yield text deltas while generating, then the final Answer."""
         began = time.perf_counter()
         timings: dict[str, float] = {}
+        if self.settings.trust.calibrated:
+            _ = self.calibrator  # a configured file that cannot be used fails here, before any work is done
         query_vector = self.embedder.embed([turn.retrieval_query])[0]
         passages = self.retriever.retrieve(
             turn.retrieval_query, top_k=turn.top_k, filters=turn.filters, query_vector=query_vector

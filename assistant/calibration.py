@@ -129,9 +129,18 @@ def calibration_file_name(model: str) -> str:
 
 
 def load_calibrator(model: str, path: Path | None = None) -> Calibrator | None:
-    """The calibrator at ``path``, else the one shipped for ``model``; None when there is none."""
+    """The calibrator at ``path``, else the one shipped for ``model``; None when there is none. A file at ``path``
+    that cannot be read as a calibrator is a SettingsError naming it."""
     if path is not None:
-        return Calibrator.from_json(Path(path).read_text(encoding="utf-8"))
+        try:
+            return Calibrator.from_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as err:
+            from assistant.errors import SettingsError
+
+            raise SettingsError(
+                f"The calibrator file {path} (trust.calibration_file) cannot be used: {type(err).__name__}: {err}. "
+                "Point it at a file written by `assistant eval calibrate`, or unset it to use the shipped one."
+            ) from None
     resource = resources.files(CALIBRATION_PACKAGE) / calibration_file_name(model)
     if not resource.is_file():
         return None

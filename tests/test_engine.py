@@ -361,3 +361,19 @@ def test_by_default_the_answer_costs_one_model_call_and_no_check(ingested, tmp_p
     answer = ingested(llm, trust=trust).ask(QUESTION)
     assert len(llm.prompts) == 1 and llm.checks == [] and "check_yes" not in answer.signals
     assert answer.confidence is not None and "abstain_first" not in answer.signals  # a fake has no log-probs
+
+
+@pytest.mark.parametrize("content", ['{"features": [', '{"features": []}', None])
+def test_a_calibrator_file_that_cannot_be_used_is_a_settings_error_before_the_model_is_asked(
+    ingested, tmp_path: Path, content: str | None
+) -> None:
+    from assistant.errors import SettingsError
+
+    path = tmp_path / "calibrator.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    llm = FakeLLM(["The storm closed 40 schools [1]."])
+    with pytest.raises(SettingsError, match=r"trust\.calibration_file") as caught:
+        ingested(llm, trust={"calibration_file": path}).ask(QUESTION)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert llm.prompts == [], "nothing was generated before the error"
