@@ -294,8 +294,7 @@ class AnswerPipeline:
         if draft.form == "quote":
             return _Judged(draft, "fallback", confidence, signals)
         threshold = calibrator.verified_threshold(signals)
-        gate = calibrator.consistency_gate()
-        if samplable and (trust.sample_all or (gate is not None and confidence >= gate)):
+        if samplable and (trust.sample_all or _at_or_above(confidence, calibrator.consistency_gate())):
             signals["sample_agreement"] = self._sample_agreement(question, draft)
             if calibrator.consistency_stage is not None:
                 signals["first_confidence"] = round(confidence, 5)
@@ -408,6 +407,11 @@ class _Judged:
     status: AnswerStatus
     confidence: float | None
     signals: dict[str, float]
+
+
+def _at_or_above(confidence: float, gate: float | None) -> bool:
+    """True when there is a gate and the confidence reaches it."""
+    return gate is not None and confidence >= gate
 
 
 def _withheld(draft: _Draft, confidence: float, signals: dict[str, float]) -> _Judged:

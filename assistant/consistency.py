@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from assistant.numbers import parse_quantities
 from assistant.prompting import is_abstention, tidy_answer
-from assistant.text import terms
+from assistant.text import overlap_f1, terms
 
 _MARKER = re.compile(r"\[(\d+)\]")
 AGREEMENT_F1 = 0.5
@@ -30,22 +30,6 @@ def answer_content(text: str, question: str) -> list[str]:
     return new or said
 
 
-def token_f1(first: Sequence[str], second: Sequence[str]) -> float:
-    """F1 of the overlap of two term lists (counted with multiplicity)."""
-    if not first or not second:
-        return float(first == second)
-    remaining = list(second)
-    common = 0
-    for term in first:
-        if term in remaining:
-            remaining.remove(term)
-            common += 1
-    if not common:
-        return 0.0
-    precision, recall = common / len(first), common / len(second)
-    return 2 * precision * recall / (precision + recall)
-
-
 def answers_agree(shown: str, sampled: str, question: str) -> bool:
     """True when a sampled answer says what the shown one says: not an abstention, the same numbers, and content
     terms that overlap by at least ``AGREEMENT_F1``."""
@@ -55,7 +39,7 @@ def answers_agree(shown: str, sampled: str, question: str) -> bool:
     sampled_numbers = {q.value for q in parse_quantities(_MARKER.sub(" ", sampled))}
     if shown_numbers != sampled_numbers:
         return False
-    return token_f1(answer_content(shown, question), answer_content(sampled, question)) >= AGREEMENT_F1
+    return overlap_f1(answer_content(shown, question), answer_content(sampled, question)) >= AGREEMENT_F1
 
 
 def agreement_share(shown: str, samples: Sequence[str], question: str) -> float:

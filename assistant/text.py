@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 STOPWORDS = frozenset(
@@ -41,6 +43,17 @@ def terms(text: str) -> list[str]:
             continue
         out.append(stem(word) if word.isalpha() else word)
     return out
+
+
+def overlap_f1(first: Sequence[str], second: Sequence[str]) -> float:
+    """F1 of the tokens two lists share, counted with multiplicity (SQuAD's token F1); 1.0 when both are empty."""
+    if not first or not second:
+        return float(first == second)
+    same = sum((Counter(first) & Counter(second)).values())
+    if not same:
+        return 0.0
+    precision, recall = same / len(first), same / len(second)
+    return 2 * precision * recall / (precision + recall)
 
 
 _ABBREVIATIONS = frozenset(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.calibration import Calibrator, Example, consistency_features, with_consistency_stage
-from assistant.consistency import agreement_share, answers_agree, sample_seeds, token_f1
+from assistant.consistency import agreement_share, answers_agree, sample_seeds
+from assistant.text import overlap_f1
 from tests.conftest import FakeLLM
 
 QUESTION = "How many schools did the storm close?"
@@ -37,7 +38,7 @@ def test_agreement_share_counts_agreeing_samples() -> None:
     samples = ["40 schools [1]", "It closed 40 schools [1].", "14 schools [1]", "NOT IN SOURCES"]
     assert agreement_share("40 schools [1]", samples, QUESTION) == 0.5
     assert agreement_share("40 schools [1]", [], QUESTION) == 0.0
-    assert token_f1(["a", "b"], ["b", "c"]) == 0.5
+    assert overlap_f1(["a", "b"], ["b", "c"]) == 0.5 and overlap_f1([], []) == 1.0 and overlap_f1(["a"], []) == 0.0
 
 
 # -- the consistency stage -------------------------------------------------------------------------------------------

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from assistant.evaluation.suite_file import Case
 from assistant.numbers import normalize_number_text, numbers_in
+from assistant.text import overlap_f1
 from assistant.types import Answer
 
 _MARKERS = re.compile(r"\[\d+\]")
@@ -46,18 +46,7 @@ def exact_match(prediction: str, golds: Sequence[Any]) -> float:
 def token_f1(prediction: str, golds: Sequence[Any]) -> float:
     """SQuAD token F1, max over the golds."""
     pred = normalize_answer(prediction).split()
-    best = 0.0
-    for gold in golds:
-        truth = normalize_answer(str(gold)).split()
-        common = Counter(pred) & Counter(truth)
-        same = sum(common.values())
-        if not pred or not truth:
-            best = max(best, float(pred == truth))
-            continue
-        if same:
-            precision, recall = same / len(pred), same / len(truth)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best
+    return max((overlap_f1(pred, normalize_answer(str(gold)).split()) for gold in golds), default=0.0)
 
 
 def numeric_match(text: str, golds: Sequence[Any], tolerance: float = 0.0) -> bool:
