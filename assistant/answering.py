@@ -25,6 +25,7 @@ from assistant.grounding import (
     verify_answer,
 )
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
+from assistant.markers import MARKER, cited_numbers
 from assistant.prompting import (
     ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
@@ -39,11 +40,10 @@ from assistant.prompting import (
 from assistant.question import expected_answer_kind, is_choice_question
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from assistant.signals import DraftFacts, cited_numbers, compute_signals
+from assistant.signals import DraftFacts, compute_signals
 from assistant.text import terms
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
-_MARKER = re.compile(r"\[(\d+)\]")
 _UNLOADED: Any = object()
 
 
@@ -226,10 +226,10 @@ class AnswerPipeline:
             return None
         text = recite(text, sources)
         verification = verify_answer(text, sources)
-        if verification.ok and _MARKER.search(text):
+        if verification.ok and MARKER.search(text):
             return _Draft(form="answer", text=text)
         kept = verification.supported_text.strip()
-        if kept and _MARKER.search(kept) and _has_content(kept):
+        if kept and MARKER.search(kept) and _has_content(kept):
             return _Draft(form="partial", text=kept, unsupported=tuple(verification.unsupported))
         return None
 
@@ -332,7 +332,7 @@ class AnswerPipeline:
         cited = [n for n in cited_numbers(draft.text) if n in numbers]
         if not cited:
             return None
-        answer = " ".join(_MARKER.sub(" ", draft.text).split())
+        answer = " ".join(MARKER.sub(" ", draft.text).split())
         messages = build_check_messages(list(draft.answer_messages), draft.raw, answer, cited)
         return self.llm.yes_probability(messages)
 
@@ -353,7 +353,7 @@ class AnswerPipeline:
         draft = judged.draft
         by_number = {e.number: e for e in evidence}
         local_to_display: dict[int, int] = {}
-        for match in _MARKER.finditer(draft.text):
+        for match in MARKER.finditer(draft.text):
             local = int(match.group(1))
             item = by_number.get(local)
             if item is None or local in local_to_display:
@@ -362,7 +362,7 @@ class AnswerPipeline:
             if key not in numbering:
                 numbering[key] = len(numbering) + 1
             local_to_display[local] = numbering[key]
-        text = _MARKER.sub(lambda m: f"[{local_to_display.get(int(m.group(1)), m.group(1))}]", draft.text)
+        text = MARKER.sub(lambda m: f"[{local_to_display.get(int(m.group(1)), m.group(1))}]", draft.text)
         citations = tuple(
             sorted(
                 (_citation(display, by_number[local]) for local, display in local_to_display.items()),
@@ -448,7 +448,7 @@ def _span_of_ends(draft: _Draft, evidence: Sequence[Evidence]) -> _Draft:
         return draft
     (number,) = cited
     quotes = {e.number: e.quote for e in evidence}
-    calculation = years_between_ends(_MARKER.sub(" ", draft.text), number, quotes)
+    calculation = years_between_ends(MARKER.sub(" ", draft.text), number, quotes)
     if calculation is None:
         return draft
     return dataclasses.replace(draft, form="calculation", text=calculation.render(), calculation=calculation)
@@ -480,7 +480,7 @@ def _answers_question(text: str, question: str) -> bool:
 
 def _has_content(text: str) -> bool:
     """True when the answer says something besides its [n] markers."""
-    return bool(re.search(r"[A-Za-z0-9]", _MARKER.sub("", text)))
+    return bool(re.search(r"[A-Za-z0-9]", MARKER.sub("", text)))
 
 
 def _echoes(text: str, question: str) -> bool:
@@ -491,7 +491,7 @@ def _echoes(text: str, question: str) -> bool:
     """
     if is_choice_question(question):
         return False
-    words = set(terms(_MARKER.sub(" ", text)))
+    words = set(terms(MARKER.sub(" ", text)))
     return bool(words) and words <= set(terms(question))
 
 

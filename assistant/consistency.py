@@ -8,15 +8,14 @@ again).
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Sequence
 
+from assistant.markers import without_markers
 from assistant.numbers import parse_quantities
 from assistant.prompting import is_abstention, tidy_answer
 from assistant.text import overlap_f1, terms
 
-_MARKER = re.compile(r"\[(\d+)\]")
 AGREEMENT_F1 = 0.5
 """Token F1 (over content terms) at or above which two answers say the same thing, as SQuAD's F1 counts overlap:
 "the Normans" and "Normans from Normandy" agree, "Rollo" and "the Normans" do not."""
@@ -24,7 +23,7 @@ AGREEMENT_F1 = 0.5
 
 def answer_content(text: str, question: str) -> list[str]:
     """The content terms an answer adds to its question (all of its terms when it adds none)."""
-    said = terms(_MARKER.sub(" ", tidy_answer(text)))
+    said = terms(without_markers(tidy_answer(text)))
     asked = set(terms(question))
     new = [t for t in said if t not in asked]
     return new or said
@@ -35,8 +34,8 @@ def answers_agree(shown: str, sampled: str, question: str) -> bool:
     terms that overlap by at least ``AGREEMENT_F1``."""
     if is_abstention(tidy_answer(sampled)):
         return False
-    shown_numbers = {q.value for q in parse_quantities(_MARKER.sub(" ", shown))}
-    sampled_numbers = {q.value for q in parse_quantities(_MARKER.sub(" ", sampled))}
+    shown_numbers = {q.value for q in parse_quantities(without_markers(shown))}
+    sampled_numbers = {q.value for q in parse_quantities(without_markers(sampled))}
     if shown_numbers != sampled_numbers:
         return False
     return overlap_f1(answer_content(shown, question), answer_content(sampled, question)) >= AGREEMENT_F1

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from assistant.markers import MARKER, MARKER_RUN
 from assistant.numbers import (
     MONTHS,
     WEEKDAYS,
@@ -32,8 +33,6 @@ __all__ = [
     "verify_answer",
 ]
 
-_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
-_NUMBER = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z.'\u2019-]*[A-Za-z]|[A-Z]")
 SENTENCE_START_WORDS = frozenset(
     [
@@ -165,14 +164,14 @@ def split_claims(answer: str) -> list[Claim]:
     claims: list[Claim] = []
     for sent_start, sent_end in split_sentences(answer) or [(0, len(answer))]:
         sentence = answer[sent_start:sent_end]
-        groups = list(_MARKERS.finditer(sentence))
+        groups = list(MARKER_RUN.finditer(sentence))
         if not groups:
             claims.append(Claim(sentence, (), sent_start, sent_end))
             continue
         piece_start = 0
         for index, group in enumerate(groups):
             end = len(sentence) if index == len(groups) - 1 else group.end()
-            numbers = tuple(int(n) for n in _NUMBER.findall(group.group(0)))
+            numbers = tuple(int(n) for n in MARKER.findall(group.group(0)))
             claims.append(Claim(sentence[piece_start:end], numbers, sent_start + piece_start, sent_start + end))
             piece_start = end
     return claims
@@ -312,7 +311,7 @@ _EARLY_YEAR = re.compile(
 
 
 def _names_an_early_year(answer: str) -> bool:
-    return bool(_EARLY_YEAR.search(_MARKERS.sub(" ", answer)))
+    return bool(_EARLY_YEAR.search(MARKER_RUN.sub(" ", answer)))
 
 
 # The noun after a count, past a name or modifier or two ("900 U.S. troops", "two more rockets").
@@ -348,7 +347,7 @@ def counts_what_was_asked(answer: str, question: str) -> bool:
     any_count, synonym_groups = _count_vocabulary()
     if not asked or asked & any_count:
         return True
-    text = _MARKERS.sub(" ", answer)
+    text = MARKER_RUN.sub(" ", answer)
     counted: list[str] = []
     for quantity in parse_quantities(text):
         after = _COUNTED_NOUN.match(text[quantity.end :])
@@ -372,7 +371,7 @@ def names_the_kind_asked(answer: str, question: str) -> bool:
     asked = asked_place_kinds(question)
     if not asked:
         return True
-    named = {w for w in re.findall(r"[a-z]+", _MARKERS.sub(" ", answer).lower()) if w in PLACE_KINDS}
+    named = {w for w in re.findall(r"[a-z]+", MARKER_RUN.sub(" ", answer).lower()) if w in PLACE_KINDS}
     return not named or bool(named & asked)
 
 
@@ -388,7 +387,7 @@ def recite(answer: str, sources: Mapping[int, str]) -> str:
         text = claim.text
         factual = parse_quantities(text) or parse_dates(text) or extract_names(text)
         if not check.ok and factual:
-            body = _MARKERS.sub("", text).rstrip(" .")
+            body = MARKER_RUN.sub("", text).rstrip(" .")
             words = set(_name_tokens(body))
             candidates = []
             for number, source in sources.items():
@@ -415,5 +414,5 @@ def picks_an_option(answer: str, question: str) -> bool:
     only_first, only_second = first - second, second - first
     if not only_first or not only_second:
         return True
-    said = set(terms(_MARKERS.sub(" ", answer)))
+    said = set(terms(MARKER_RUN.sub(" ", answer)))
     return bool(said & (only_first | only_second))

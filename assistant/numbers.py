@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from assistant.markers import MARKER
+
 UNITS = {
     "zero": 0,
     "one": 1,
@@ -48,7 +50,6 @@ MONTHS = (
 _MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
 _NOT_A_COUNT_BEFORE = frozenset(["no", "any", "every", "each", "some", "which", "this", "that", "the", "anyone"])
 _TOKEN = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[A-Za-z]+|%")
-_CITATION = re.compile(r"\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class DateMention:
 
 def strip_citations(text: str) -> str:
     """Text with [n] markers blanked out (same length, so offsets still hold)."""
-    return _CITATION.sub(lambda m: " " * len(m.group(0)), text)
+    return MARKER.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def parse_quantities(text: str) -> list[Quantity]:

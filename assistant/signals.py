@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.markers import cited_numbers, without_markers
 from assistant.numbers import parse_quantities
 from assistant.question import (
     asks_for_computation,
@@ -17,8 +18,6 @@ from assistant.question import (
 )
 from assistant.text import terms
 from assistant.types import Evidence, Passage
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,9 @@ class DraftFacts:
     follow_up_yes_probability: float | None = None
 
 
-def cited_numbers(text: str) -> list[int]:
-    """The [n] numbers an answer cites, in order, without repeats."""
-    return list(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
-
-
 def answer_terms(text: str) -> set[str]:
     """Content terms of an answer without its markers."""
-    return set(terms(_MARKER.sub(" ", text)))
+    return set(terms(without_markers(text)))
 
 
 def compute_signals(
@@ -107,8 +101,8 @@ def question_signals(question: str, answer: str) -> dict[str, float]:
     signals["q_choice"] = float(choice_options(question) is not None)
     signals["q_compute"] = float(asks_for_computation(question))
     signals["q_words"] = float(min(len(question.split()), 40))
-    signals["a_number"] = float(bool(parse_quantities(_MARKER.sub(" ", answer))))
-    signals["a_words"] = float(min(len(_MARKER.sub(" ", answer).split()), 40))
+    signals["a_number"] = float(bool(parse_quantities(without_markers(answer))))
+    signals["a_words"] = float(min(len(without_markers(answer).split()), 40))
     return signals
 
 
@@ -116,7 +110,7 @@ def alignment_signals(question: str, answer: str, quotes: Sequence[str], window:
     """How the answer sits in its cited sentences: verbatim or not, how many of the question's words and names
     surround it, and which of the question's names the sentences lack (an unanswerable question often differs from
     the text in one such detail)."""
-    body = _MARKER.sub(" ", answer).strip().strip("\u201c\u201d\"'. ")
+    body = without_markers(answer).strip().strip("\u201c\u201d\"'. ")
     text = " ".join(quotes)
     asked = set(terms(question))
     words = re.findall(r"[A-Za-z0-9]+(?:[.'-][A-Za-z0-9]+)*", text)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant import ui_render as render
 from assistant.errors import AssistantError, QuestionError, as_user_error, one_line
+from assistant.markers import MARKER
 from assistant.settings import Settings, UISettings
 from assistant.types import Answer, Citation
 
@@ -406,7 +407,6 @@ def _user_message(err: Exception, doing: str) -> str:
     return one_line(str(as_user_error(err)))
 
 
-_MARKER = re.compile(r"\[(\d+)\]")
 _LINK_PUNCTUATION = re.compile(r"[\[\]]|(?<=[A-Za-z])://|(?<=\bwww)\.|@")
 
 
@@ -420,7 +420,7 @@ def inert_markdown(text: str) -> str:
     """
     pieces = []
     last = 0
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         pieces.append(_escape_links(text[last : match.start()]))
         pieces.append(match.group(0))
         last = match.end()

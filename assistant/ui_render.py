@@ -8,13 +8,13 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from assistant.markers import MARKER
 from assistant.types import STATUS_LABELS, Answer, Article, Citation, IngestReport, RetrievedPassage
 
 STATUS_ICONS = {"verified": "✓", "unconfirmed": "?", "fallback": "❝", "abstained": "∅"}
 WHOLE_ARTICLE_CHARS = 20_000
 """Articles up to this length are shown whole; longer ones as a window around the cited sentence."""
 WINDOW_CHARS = 1_500
-_MARKER = re.compile(r"\[(\d+)\]")
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 
 
@@ -43,7 +43,7 @@ def chat_markdown(answer: Answer) -> str:
             return match.group(0)
         return f'<a class="cite-link" href="#cite-{n}" data-cite="{n}">[{n}]</a>'
 
-    text = _MARKER.sub(link, escape(answer.text, quote=False))
+    text = MARKER.sub(link, escape(answer.text, quote=False))
     label, meaning = STATUS_LABELS.get(answer.status, (answer.status, ""))
     return f"{text}\n\n*{STATUS_ICONS.get(answer.status, '')} {label}: {meaning}.*"
 

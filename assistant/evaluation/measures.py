@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.evaluation.suite_file import Case
+from assistant.markers import without_markers
 from assistant.numbers import normalize_number_text, numbers_in
 from assistant.text import overlap_f1
 from assistant.types import Answer
 
-_MARKERS = re.compile(r"\[\d+\]")
 _UNITS = re.compile(r"\b(troops|soldiers|people|rockets|drones|yards?|percent|km|miles|metres|meters|dollars)\b")
 _NO = re.compile(r"\b(no|not|none|nobody|never|neither)\b")
 _YES = re.compile(r"\b(yes|did|was|were|has|have)\b")
@@ -21,7 +21,7 @@ _YES = re.compile(r"\b(yes|did|was|were|has|have)\b")
 
 def normalize_answer(text: str, *, drop_units: bool = False) -> str:
     """Lowercase, no [n] markers, punctuation or articles, number words as digits, no thousands separators."""
-    text = _MARKERS.sub(" ", str(text))
+    text = without_markers(str(text))
     text = normalize_number_text(text.replace("\u2019", "'")).lower()
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = "".join(" " if _is_punctuation(ch) and ch not in ".%" else ch for ch in text)
@@ -51,7 +51,7 @@ def token_f1(prediction: str, golds: Sequence[Any]) -> float:
 
 def numeric_match(text: str, golds: Sequence[Any], tolerance: float = 0.0) -> bool:
     """True when a number stated in ``text`` equals a gold number within ``tolerance``."""
-    stated = numbers_in(_MARKERS.sub(" ", text))
+    stated = numbers_in(without_markers(text))
     wanted = [v for g in golds for v in ([float(g)] if isinstance(g, int | float) else numbers_in(str(g)))]
     return any(abs(s - w) <= tolerance + 1e-9 for s in stated for w in wanted)
 
