@@ -3,8 +3,8 @@
     python bench/trust_signals.py RESULTS.json [RESULTS.json ...] [--likelihood] [--out FILE]
 
 For every written answer of the runs (not abstained, not computed, with a citation; use calibration runs,
-which withhold nothing) it prints each signal's
-AUROC against right/wrong, beside the shipped calibrator's confidence:
+which withhold nothing) it prints each signal's AUROC against right/wrong, beside the shipped calibrator's
+confidence:
 
 - article ambiguity (always; retrieval only, on the store beside each results file, ``store-*``): how much more
   relevant the cited article's best sentence is than the best sentence of any other article, and how many
