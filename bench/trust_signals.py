@@ -1,6 +1,6 @@
 """Candidate trust signals for written answers, scored against a finished eval run (experiment, not shipped).
 
-    python bench/trust_signals.py RESULTS.json [RESULTS.json ...] [--likelihood] [--out FILE]
+    python bench/trust_signals.py RESULTS.json [RESULTS.json ...] [--likelihood] [--detail-check] [--out FILE]
 
 For every written answer of the runs (not abstained, not computed, with a citation; use calibration runs,
 which withhold nothing) it prints each signal's AUROC against right/wrong, beside the shipped calibrator's
@@ -12,7 +12,9 @@ confidence:
 - question likelihood (``--likelihood``, loads the default model, about 2 s an answer on 2 cores): the
   log-probability of the question's tokens when the model is asked to write the question whose answer is the
   given one, with the cited sentences shown, minus the same without them (pointwise mutual information per token).
-  A question that changes one detail of the sentence should have a token the sentence makes less likely.
+  A question that changes one detail of the sentence should have a token the sentence makes less likely;
+- a few-shot detail check (``--detail-check``, about 0.7 s an answer): the model's P(yes) that the cited sentences
+  state this answer to this exact question, after 8 made-up worked examples, half of them near misses.
 
 Measured in the eighth session on squad-stage and drop-stage (docs/benchmarks.md): no signal separates.
 """
@@ -128,10 +130,81 @@ class QuestionLikelihood:
         }
 
 
+DETAIL_SYSTEM = (
+    "You check answers against a source sentence. Compare every detail of the question with the sentence: who, "
+    "what action, which object, numbers, dates, places, and words such as not, first, only, private. Reply yes "
+    "only if the sentence itself states the answer to this exact question; reply no if the question asks about "
+    "something the sentence does not say, even when the answer's words appear in it."
+)
+DETAIL_EXAMPLES = (  # sentence, question, answer, reply: made up, half of them near misses
+    (
+        "The company opened its first store in Denver in 1998.",
+        "When did the company open its first store in Denver?",
+        "1998",
+        "yes",
+    ),
+    (
+        "The company opened its first store in Denver in 1998.",
+        "When did the company close its first store in Denver?",
+        "1998",
+        "no",
+    ),
+    (
+        "Officials said about 2,500 soldiers remain in the region after the withdrawal.",
+        "How many troops are still in the region?",
+        "about 2,500",
+        "yes",
+    ),
+    (
+        "The museum received paintings from dozens of private collectors in Europe.",
+        "Who gave the museum sculptures?",
+        "private collectors",
+        "no",
+    ),
+    (
+        "Rain fell on the city for three days before the river flooded.",
+        "How many days did rain fall before the river flooded?",
+        "three",
+        "yes",
+    ),
+    (
+        "The bill was not signed by the governor, who vetoed it in May.",
+        "When did the governor sign the bill?",
+        "May",
+        "no",
+    ),
+    (
+        "The bridge, designed by Anna Berg, was completed in 1932 after four years of work.",
+        "Who designed the bridge?",
+        "Anna Berg",
+        "yes",
+    ),
+    (
+        "The bridge, designed by Anna Berg, was completed in 1932 after four years of work.",
+        "Who designed the tunnel completed in 1932?",
+        "Anna Berg",
+        "no",
+    ),
+)
+
+
+def detail_check_messages(sentence: str, question: str, answer: str) -> list[dict[str, str]]:
+    """The detail check's chat: system, the worked examples as turns, then the answer to check."""
+
+    def asked(s: str, q: str, a: str) -> str:
+        return f"Sentence: {s}\nQuestion: {q}\nAnswer: {a}\nDoes the sentence state this answer to this exact question?"
+
+    messages = [{"role": "system", "content": DETAIL_SYSTEM}]
+    for s, q, a, reply in DETAIL_EXAMPLES:
+        messages += [{"role": "user", "content": asked(s, q, a)}, {"role": "assistant", "content": reply}]
+    return [*messages, {"role": "user", "content": asked(sentence, question, answer)}]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("results", nargs="+", type=Path)
     parser.add_argument("--likelihood", action="store_true", help="also the question-likelihood signal (slow)")
+    parser.add_argument("--detail-check", action="store_true", help="also the few-shot detail check (slow)")
     parser.add_argument("--out", type=Path, help="write every answer's signals here as JSON")
     args = parser.parse_args()
     from assistant.calibration import auroc, load_calibrator
@@ -139,6 +212,11 @@ def main() -> None:
 
     calibrator = load_calibrator(Settings().llm.model)
     likelihood = QuestionLikelihood() if args.likelihood else None
+    checker = None
+    if args.detail_check:
+        from assistant.llm.base import make_llm
+
+        checker = make_llm(Settings())
     everything = []
     for path in args.results:
         cases = written_answers(json.loads(path.read_text(encoding="utf-8")))
@@ -149,6 +227,13 @@ def main() -> None:
                 row["confidence"] = calibrator.probability(case["signals"] or {})
             if likelihood is not None:
                 row.update(likelihood.signals(case))
+            if checker is not None:
+                from assistant.markers import without_markers
+
+                answer = " ".join(without_markers(case["got"]).split()).rstrip(".")
+                sentence = " ".join(c["quote"] for c in case["citations"])
+                messages = detail_check_messages(sentence, case["question"].strip(), answer)
+                row["detail_check_yes"] = checker.yes_probability(messages)  # type: ignore[arg-type]
         correct = [bool(c["correct"]) for c in cases]
         print(f"{path}: {len(cases)} written answers, {sum(correct)} right")
         for name in rows[0] if rows else ():
