@@ -43,6 +43,14 @@ def written_answers(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def answer_and_sentences(case: dict[str, Any]) -> tuple[str, str]:
+    """The answer a case shows, without its markers, and the sentences it cites, joined."""
+    from assistant.markers import without_markers
+
+    answer = " ".join(without_markers(case["got"]).split()).rstrip(".")
+    return answer, " ".join(c["quote"] for c in case["citations"])
+
+
 def ambiguity(cases: list[dict[str, Any]], store: Path) -> list[dict[str, float]]:
     """Per case: the cited article's lead over the best other article, and the articles among the evidence."""
     from assistant.engine import Assistant
@@ -114,10 +122,7 @@ class QuestionLikelihood:
 
     def signals(self, case: dict[str, Any]) -> dict[str, float]:
         """PMI of the question's tokens with the cited sentences: mean, least and second least."""
-        from assistant.markers import without_markers
-
-        answer = " ".join(without_markers(case["got"]).split()).rstrip(".")
-        passage = " ".join(c["quote"] for c in case["citations"])
+        answer, passage = answer_and_sentences(case)
         question = case["question"].strip()
         shown = self.logprobs(passage, answer, question)
         alone = self.logprobs("", answer, question)
@@ -228,10 +233,7 @@ def main() -> None:
             if likelihood is not None:
                 row.update(likelihood.signals(case))
             if checker is not None:
-                from assistant.markers import without_markers
-
-                answer = " ".join(without_markers(case["got"]).split()).rstrip(".")
-                sentence = " ".join(c["quote"] for c in case["citations"])
+                answer, sentence = answer_and_sentences(case)
                 messages = detail_check_messages(sentence, case["question"].strip(), answer)
                 row["detail_check_yes"] = checker.yes_probability(messages)  # type: ignore[arg-type]
         correct = [bool(c["correct"]) for c in cases]
