@@ -25,7 +25,7 @@ from assistant.grounding import (
     verify_answer,
 )
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
-from assistant.markers import MARKER, cited_numbers
+from assistant.markers import MARKER, cited_numbers, without_markers
 from assistant.prompting import (
     ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
@@ -332,7 +332,7 @@ class AnswerPipeline:
         cited = [n for n in cited_numbers(draft.text) if n in numbers]
         if not cited:
             return None
-        answer = " ".join(MARKER.sub(" ", draft.text).split())
+        answer = " ".join(without_markers(draft.text).split())
         messages = build_check_messages(list(draft.answer_messages), draft.raw, answer, cited)
         return self.llm.yes_probability(messages)
 
@@ -448,7 +448,7 @@ def _span_of_ends(draft: _Draft, evidence: Sequence[Evidence]) -> _Draft:
         return draft
     (number,) = cited
     quotes = {e.number: e.quote for e in evidence}
-    calculation = years_between_ends(MARKER.sub(" ", draft.text), number, quotes)
+    calculation = years_between_ends(without_markers(draft.text), number, quotes)
     if calculation is None:
         return draft
     return dataclasses.replace(draft, form="calculation", text=calculation.render(), calculation=calculation)
@@ -480,7 +480,7 @@ def _answers_question(text: str, question: str) -> bool:
 
 def _has_content(text: str) -> bool:
     """True when the answer says something besides its [n] markers."""
-    return bool(re.search(r"[A-Za-z0-9]", MARKER.sub("", text)))
+    return bool(re.search(r"[A-Za-z0-9]", without_markers(text, "")))
 
 
 def _echoes(text: str, question: str) -> bool:
@@ -491,7 +491,7 @@ def _echoes(text: str, question: str) -> bool:
     """
     if is_choice_question(question):
         return False
-    words = set(terms(MARKER.sub(" ", text)))
+    words = set(terms(without_markers(text)))
     return bool(words) and words <= set(terms(question))
 
 
