@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant import Assistant, Settings
-from assistant.ui import serve
+from assistant.ui.app import serve
 
 if __name__ == "__main__":
     settings = Settings()

@@ -191,7 +191,7 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Start the chat UI in the browser."""
-    from assistant.ui import serve as serve_ui
+    from assistant.ui.app import serve as serve_ui
 
     assistant = _assistant(data_dir=data_dir)
     serve_ui(assistant, assistant.settings, host=host, port=port)

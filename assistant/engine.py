@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.answering import AnswerPipeline, Turn
-from assistant.embedding import Embedder, make_embedder
+from assistant.answer.pipeline import AnswerPipeline, Turn
+from assistant.answer.retrieval import HybridRetriever
 from assistant.errors import (
     AssistantError,
     LLMUnavailableError,
@@ -22,11 +22,12 @@ from assistant.errors import (
     as_user_error,
     one_line,
 )
-from assistant.ingest import ProgressCallback, ingest_paths
-from assistant.llm.base import ChatLLM, make_llm
-from assistant.retrieval import HybridRetriever
+from assistant.ingest.run import ProgressCallback, ingest_paths
+from assistant.llm.base import ChatLLM
+from assistant.llm.registry import make_llm
 from assistant.settings import Settings
-from assistant.store import ChunkStore
+from assistant.store.chunk_store import ChunkStore
+from assistant.store.embedding import Embedder, make_embedder
 from assistant.types import Answer, Article, IngestReport, StreamEvent
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ class Assistant:
         self.embedder.embed(["warm up"])
         self.store.document_count()
         if self.check_llm() is None and self.llm is not None:
-            from assistant.prompting import build_messages
+            from assistant.answer.prompting import build_messages
 
             messages = build_messages("warm up", [])
             for _ in self.llm.stream(messages, max_tokens=1, fixed_messages=len(messages) - 1):
@@ -168,7 +169,7 @@ class Assistant:
             self.embedder.embed(["warm up"])
         self.check_llm()
         if self._retriever is None:
-            from assistant.passage_guard import PassageGuard
+            from assistant.store.passage_guard import PassageGuard
 
             # Never evidence: text written to a language model, chunks of an article whose write is unfinished.
             retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from assistant.engine import Assistant
+from assistant.types import Answer
 
 
-def make_query_engine(assistant: Assistant) -> Any:
+class Asker(Protocol):
+    """What the query engine needs of an assistant: one checked answer per question."""
+
+    def ask(self, question: str) -> Answer: ...
+
+
+def make_query_engine(assistant: Asker) -> Any:
     """A CustomQueryEngine whose Response text is the checked answer and whose source nodes are its citations."""
     from llama_index.core.base.response.schema import Response
     from llama_index.core.query_engine import CustomQueryEngine

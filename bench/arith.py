@@ -91,7 +91,7 @@ def routing(rows: list[dict[str, Any]]) -> dict[str, Any]:
     needs one; a numeric answer written in the passage may go either way (reported, not scored). The count guard
     reads all the passage's sentences here (the engine reads the retrieved ones).
     """
-    from assistant.calculation_step import route
+    from assistant.answer.calculation_step import route
     from assistant.text import split_sentences
     from assistant.types import Chunk, Evidence
 

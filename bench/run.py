@@ -87,8 +87,8 @@ def raw_encode(chunks: list, ingest_seconds: float) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from assistant.embedding import installed_model_path
     from assistant.settings import EmbeddingSettings
+    from assistant.store.embedding import installed_model_path
 
     settings = EmbeddingSettings()
     texts = [c.text for c in chunks]

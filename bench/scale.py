@@ -112,8 +112,8 @@ def disk_mb(folder: Path) -> float:
 
 def minilm_query_ms(questions: list[str]) -> dict[str, float]:
     """Median time of the real MiniLM embedding of one question (after loading)."""
-    from assistant.embedding import make_embedder
     from assistant.settings import EmbeddingSettings
+    from assistant.store.embedding import make_embedder
 
     embedder = make_embedder(EmbeddingSettings())
     started = time.perf_counter()
@@ -238,7 +238,7 @@ def bench_engines(chunks: int, sentences: list[str], questions: list[str], work:
     """BM25 top-20 p50 of each lexical engine over the same ``chunks`` texts (pre-stemmed terms)."""
     import sqlite3
 
-    from assistant.lexical import Entry, Filters, TantivyIndex
+    from assistant.store.lexical import Entry, Filters, TantivyIndex
     from assistant.text import terms
     from assistant.types import Chunk
 

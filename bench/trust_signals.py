@@ -53,8 +53,8 @@ def answer_and_sentences(case: dict[str, Any]) -> tuple[str, str]:
 
 def ambiguity(cases: list[dict[str, Any]], store: Path) -> list[dict[str, float]]:
     """Per case: the cited article's lead over the best other article, and the articles among the evidence."""
+    from assistant.answer.evidence import select_evidence
     from assistant.engine import Assistant
-    from assistant.evidence import select_evidence
 
     assistant = Assistant(Assistant.open(store).settings, llm=None)
     pipeline = assistant._pipeline()
@@ -212,14 +212,14 @@ def main() -> None:
     parser.add_argument("--detail-check", action="store_true", help="also the few-shot detail check (slow)")
     parser.add_argument("--out", type=Path, help="write every answer's signals here as JSON")
     args = parser.parse_args()
-    from assistant.calibration import auroc, load_calibrator
+    from assistant.checks.calibration import auroc, load_calibrator
     from assistant.settings import Settings
 
     calibrator = load_calibrator(Settings().llm.model)
     likelihood = QuestionLikelihood() if args.likelihood else None
     checker = None
     if args.detail_check:
-        from assistant.llm.base import make_llm
+        from assistant.llm.registry import make_llm
 
         checker = make_llm(Settings())
     everything = []

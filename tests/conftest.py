@@ -167,7 +167,7 @@ def fake_embedder() -> FakeEmbedder:
 def write_check_calibrator(path: Path) -> Path:
     """A calibrator that trusts the model's yes/no check alone (of an answer, or of a calculation):
     P(right) = sigmoid(10 (P(yes) - 0.5)); verified from 0.9 (P(yes) >= 0.72), withheld below 0.2 (P(yes) < 0.36)."""
-    from assistant.calibration import Calibrator
+    from assistant.checks.calibration import Calibrator
 
     calibrator = Calibrator(
         ("check_yes", "calc_check_yes"), (0.5, 0.5), (1.0, 1.0), (10.0, 10.0), 0.0, verified_at=0.9, abstain_below=0.2

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from assistant.calculation import Calculation, evaluate, format_number, parse
+from assistant.checks.calculation import Calculation, evaluate, format_number, parse
 
 SOURCES = {
     1: "The U.S. currently has around 2,500 troops in Iraq and 900 in eastern Syria on an advise-and-assist mission.",
@@ -266,7 +266,7 @@ def test_format_number_groups_thousands_and_trims_decimals() -> None:
     ],
 )
 def test_a_choice_question_gets_the_option_whose_operand_wins(expression: str, options, chosen: str) -> None:
-    from assistant.calculation import choose_option
+    from assistant.checks.calculation import choose_option
 
     calculation = choose_option(evaluate(expression, SOURCES), options)
     assert calculation.ok and calculation.chosen == chosen
@@ -274,7 +274,7 @@ def test_a_choice_question_gets_the_option_whose_operand_wins(expression: str, o
 
 
 def test_a_word_names_an_option_it_starts_or_that_starts_it() -> None:
-    from assistant.calculation import choose_option
+    from assistant.checks.calculation import choose_option
 
     sources = {1: "Of those, 290,000 came from India and 110,000 from Bangladesh."}
     calculation = choose_option(
@@ -294,7 +294,7 @@ def test_a_word_names_an_option_it_starts_or_that_starts_it() -> None:
     ],
 )
 def test_a_choice_the_operands_cannot_decide_is_refused(expression: str, error: str) -> None:
-    from assistant.calculation import choose_option
+    from assistant.checks.calculation import choose_option
 
     sources = {1: "The U.S. has 2,500 troops in Iraq, 900 in eastern Syria and 2,500 troops in Kuwait."}
     calculation = choose_option(evaluate(expression, sources), ("Iraq", "Syria"))
@@ -305,7 +305,7 @@ CENSUS = {1: "17.2% were of German American, 9.9% English American, 8.2% Irish A
 
 
 def test_a_word_both_options_share_names_neither() -> None:
-    from assistant.calculation import choose_option
+    from assistant.checks.calculation import choose_option
 
     expression = "MAX(17.2% of German American [1], 9.9% English American [1])"
     calculation = choose_option(evaluate(expression, CENSUS), ("English American", "Americans ancestry"))
@@ -313,7 +313,7 @@ def test_a_word_both_options_share_names_neither() -> None:
 
 
 def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
-    from assistant.calculation import choose_option
+    from assistant.checks.calculation import choose_option
 
     sources = {1: "The army had 5,389 non-commissioned officers and 3,183 officers."}
     expression = "MAX(5,389 non-commissioned officers [1], 3,183 officers [1])"
@@ -333,7 +333,7 @@ def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
     ],
 )
 def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: str, options, sources) -> None:
-    from assistant.calculation import choose_option
+    from assistant.checks.calculation import choose_option
 
     calculation = choose_option(evaluate(expression, sources), options, sources)
     assert not calculation.ok and "ties" in calculation.error
@@ -358,7 +358,7 @@ def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: s
     ],
 )
 def test_a_number_its_sentence_ties_to_its_own_option_is_chosen(expression: str, options, sources, chosen) -> None:
-    from assistant.calculation import choose_option
+    from assistant.checks.calculation import choose_option
 
     calculation = choose_option(evaluate(expression, sources), options, sources)
     assert calculation.ok and calculation.chosen == chosen
@@ -375,14 +375,14 @@ PLAYS = {
     ["MAX(31-yard touchdown run by Chad Simpson [1], 8-yard touchdown pass [1])", "MAX(31 [1], 8 [1])"],
 )
 def test_an_extreme_over_an_operand_that_is_not_the_thing_measured_is_refused(expression: str) -> None:
-    from assistant.calculation import require_thing
+    from assistant.checks.calculation import require_thing
 
     calculation = require_thing(evaluate(expression, PLAYS), "touchdown pass", PLAYS)
     assert not calculation.ok and "is not a touchdown pass" in calculation.error
 
 
 def test_an_extreme_whose_sentences_name_the_thing_beside_each_number_is_kept() -> None:
-    from assistant.calculation import require_thing
+    from assistant.checks.calculation import require_thing
 
     calculation = require_thing(evaluate("MIN(33 yards [2], 43 yards [2])", PLAYS), "field goal", PLAYS)
     assert calculation.ok and calculation.value == 33

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.calculation import evaluate
-from assistant.calculation_prompt import build_calculation_messages, calculation_grammar, read_calculation
+from assistant.answer.calculation_prompt import build_calculation_messages, calculation_grammar, read_calculation
+from assistant.checks.calculation import evaluate
 from assistant.engine import Assistant
 from assistant.settings import Settings
 from assistant.types import Chunk, Evidence

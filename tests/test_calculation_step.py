@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import pytest
 
-from assistant.calculation_prompt import (
+from assistant.answer.calculation_prompt import (
     build_calculation_messages,
     calculation_grammar,
     operations_for,
     read_calculation,
 )
-from assistant.calculation_step import count_is_stated, route
+from assistant.answer.calculation_step import count_is_stated, route
 from assistant.question import computation_asked
 from tests.conftest import SEED_CORPUS, FakeLLM
 
@@ -156,7 +156,7 @@ def test_computed_answer_the_check_doubts_is_unconfirmed_and_one_it_rejects_is_w
 def test_a_computed_answer_is_judged_by_the_threshold_of_its_own_form(seed_assistant, tmp_path) -> None:
     """A calibrator that never verifies an ordinary answer (verified_at 1.0) but verifies calculations from 0.9:
     the same model confidence verifies the sum and leaves a copied number unconfirmed."""
-    from assistant.calibration import Calibrator
+    from assistant.checks.calibration import Calibrator
 
     calibrator = Calibrator(
         ("check_yes", "calc_check_yes"),
@@ -296,7 +296,7 @@ def test_a_how_many_years_answer_given_as_the_two_ends_is_computed_as_the_span(
 
 
 def test_a_count_stated_under_another_word_for_the_same_thing_keeps_todays_path() -> None:
-    from assistant.calculation_step import count_is_stated
+    from assistant.answer.calculation_step import count_is_stated
 
     axes = {"soldiers": (1.0, 0.0), "troops": (0.9, 0.436), "drones": (0.0, 1.0)}  # unit vectors; cosines 0.9 and 0
 

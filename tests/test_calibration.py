@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.calibration import (
+from assistant.checks.calibration import (
     Calibrator,
     Example,
     accuracy_floor,
@@ -176,8 +176,8 @@ def test_the_shipped_calibrator_of_the_default_model_loads() -> None:
 
 
 def test_every_answer_says_whether_it_was_computed_so_the_flag_can_carry_weight() -> None:
+    from assistant.checks.signals import DraftFacts, compute_signals
     from assistant.evaluation.calibrating import examples_from_results
-    from assistant.signals import DraftFacts, compute_signals
 
     plain = compute_signals("Who won?", DraftFacts(text="Smith [1]", form="answer"), [], [])
     assert plain["calculated"] == 0.0, "a flag present only when true is imputed as always true and weighs nothing"

@@ -12,7 +12,7 @@ SCRIPT = """
 import sys
 import overrides
 checking = sys.modules["overrides.overrides"]._overrides
-from assistant.chroma import import_chromadb
+from assistant.store.chroma import import_chromadb
 chromadb = import_chromadb()
 assert sys.modules["overrides.overrides"]._overrides is checking, "the package's function is put back"
 client = chromadb.PersistentClient(path=sys.argv[1], settings=chromadb.Settings(anonymized_telemetry=False))

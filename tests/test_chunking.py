@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from assistant.chunking import chunk_article, make_chunk_id, paragraph_starts
+from assistant.ingest.chunking import chunk_article, make_chunk_id, paragraph_starts
 from assistant.text import split_sentences
 from assistant.types import Article
 
@@ -85,8 +85,8 @@ def test_pdf_chunks_know_their_page() -> None:
 
 def test_every_corpus_file_chunks_within_the_real_tokenizer_window_with_exact_offsets() -> None:
     """Word pieces measured by the embedder's own tokenizer (no model weights are loaded)."""
-    from assistant.documents import load_paths
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.ingest.documents import load_paths
+    from assistant.store.embedding import SentenceTransformerEmbedder
     from tests.conftest import SEED_CORPUS
 
     embedder = SentenceTransformerEmbedder()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.calibration import Calibrator, Example, consistency_features, with_consistency_stage
-from assistant.consistency import agreement_share, answers_agree, sample_seeds
+from assistant.checks.calibration import Calibrator, Example, consistency_features, with_consistency_stage
+from assistant.checks.consistency import agreement_share, answers_agree, sample_seeds
 from assistant.text import overlap_f1
 from tests.conftest import FakeLLM
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.documents import (
+from assistant.errors import DocumentError
+from assistant.ingest.documents import (
     content_hash,
     iter_corpus_files,
     load_file,
@@ -15,7 +16,6 @@ from assistant.documents import (
     make_doc_id,
     normalize_text,
 )
-from assistant.errors import DocumentError
 from tests.conftest import SEED_CORPUS
 
 

@@ -12,7 +12,8 @@ from tests.conftest import REPO
 
 def test_embedding_a_question_imports_no_torch() -> None:
     code = (
-        "import sys; from assistant.embedding import make_embedder; from assistant.settings import EmbeddingSettings;"
+        "import sys; from assistant.store.embedding import make_embedder;"
+        "from assistant.settings import EmbeddingSettings;"
         "v = make_embedder(EmbeddingSettings()).embed(['How many troops are in Syria?'])[0];"
         "print(len(v), round(sum(x * x for x in v), 4), 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
@@ -24,8 +25,8 @@ def test_embedding_a_question_imports_no_torch() -> None:
 def test_numpy_minilm_agrees_with_sentence_transformers() -> None:
     import numpy as np
 
-    from assistant.embedding import SentenceTransformerEmbedder
     from assistant.settings import EmbeddingSettings
+    from assistant.store.embedding import SentenceTransformerEmbedder
 
     texts = [
         "How many U.S. troops are in eastern Syria?",

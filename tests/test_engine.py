@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer.prompting import WITHHELD_TEXT
 from assistant.errors import QuestionError
-from assistant.prompting import WITHHELD_TEXT
 from tests.conftest import FakeLLM
 
 QUESTION = "How many schools did the storm close?"
@@ -237,7 +237,7 @@ def test_prompt_is_trimmed_to_fit_a_small_context(ingested) -> None:
     llm = FakeLLM(["The storm closed 40 schools [1]."])
     full = ingested(FakeLLM(["The storm closed 40 schools [1]."]))
     full.ask(QUESTION)
-    from assistant.prompting import STRICT_NOTE
+    from assistant.answer.prompting import STRICT_NOTE
 
     needed = full.llm.count_tokens("\n".join(m["content"] for m in full.llm.prompts[-1])) + 128
     llm.context_window = needed + full.llm.count_tokens(STRICT_NOTE) + 16 - 2  # room for the retry, minus a bit

@@ -307,7 +307,7 @@ def test_trust_metrics_measure_each_status_against_the_truth() -> None:
 def test_calibrate_fits_from_results_files_and_writes_a_calibrator(tmp_path: Path) -> None:
     import random
 
-    from assistant.calibration import load_calibrator
+    from assistant.checks.calibration import load_calibrator
 
     rng = random.Random(0)
     cases = []
@@ -344,7 +344,7 @@ def test_calibrate_keep_weights_picks_the_threshold_of_computed_answers_on_a_new
     computed form is picked, on computed answers alone."""
     import random
 
-    from assistant.calibration import Calibrator, load_calibrator
+    from assistant.checks.calibration import Calibrator, load_calibrator
 
     kept = Calibrator(("calc_check_yes",), (0.5,), (1.0,), (10.0,), 0.0, verified_at=1.0, abstain_below=0.2)
     kept_path = tmp_path / "kept.json"

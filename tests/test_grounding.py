@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import (
+from assistant.checks.grounding import (
     answers_kind,
     counts_what_was_asked,
     extract_names,
@@ -246,6 +246,6 @@ def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: s
     ],
 )
 def test_a_choice_question_is_answered_with_one_of_its_options(question: str, answer: str, ok: bool) -> None:
-    from assistant.grounding import picks_an_option
+    from assistant.checks.grounding import picks_an_option
 
     assert picks_an_option(answer, question) is ok

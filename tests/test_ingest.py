@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
-from assistant.locking import WriteLock
+from assistant.store.locking import WriteLock
 from tests.conftest import REPO, FakeEmbedder, republished
 
 
@@ -144,7 +144,7 @@ def test_second_writer_fails_at_once_naming_the_pid(tmp_path: Path) -> None:
             textwrap.dedent(f"""
             import time
             from pathlib import Path
-            from assistant.locking import WriteLock
+            from assistant.store.locking import WriteLock
             with WriteLock(Path({str(tmp_path)!r})):
                 print("locked", flush=True)
                 time.sleep(30)
@@ -174,7 +174,8 @@ sys.path.insert(0, {repo!r})
 from tests.conftest import FakeEmbedder
 from assistant.engine import Assistant
 from assistant.settings import Settings
-from assistant import ingest as ingest_module, lexical as lexical_module
+from assistant.ingest import run as ingest_module
+from assistant.store import lexical as lexical_module
 
 ingest_module.BATCH_CHUNKS = 1  # one article per batch, so two complete before the third is cut
 original = lexical_module.TantivyIndex.replace
@@ -222,7 +223,7 @@ def assert_both_sides_agree(assistant) -> None:
     for doc_id, doc in documents.items():
         assert len(per_doc[doc_id]) == doc.chunk_count, "no missing or extra chunk"
         assert sorted(store.lexical.chunk_ids_of(doc_id)) == sorted(per_doc[doc_id]), "lexical side matches"
-    from assistant.lexical import Filters
+    from assistant.store.lexical import Filters
 
     assert store.lexical.count(Filters()) == len(ids)
     assert not store.ledger.pending()

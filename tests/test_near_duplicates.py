@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from assistant.near_duplicates import (
+from assistant.ingest.near_duplicates import (
     SIGNATURE_SIZE,
     SignatureIndex,
     decode,
@@ -53,7 +53,7 @@ def test_encoding_round_trips_and_malformed_input_decodes_empty() -> None:
 
 def test_signature_is_the_same_in_another_process_with_another_hash_seed() -> None:
     text = "one two three four five six"
-    code = f"from assistant.near_duplicates import signature, encode; print(encode(signature({text!r})))"
+    code = f"from assistant.ingest.near_duplicates import signature, encode; print(encode(signature({text!r})))"
     runs = {
         subprocess.run(
             [sys.executable, "-c", code], cwd=REPO, env={"PYTHONHASHSEED": seed}, capture_output=True, text=True

@@ -103,10 +103,10 @@ def test_an_unwritable_directory_costs_only_speed(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_real_model_answers_the_same_with_a_saved_start_and_a_later_process_skips_it(tmp_path: Path) -> None:
+    from assistant.answer.prompting import build_messages
     from assistant.llm.base import Trace
     from assistant.llm.llama_cpp import LlamaCppLLM
     from assistant.llm.models import resolve_gguf
-    from assistant.prompting import build_messages
     from assistant.types import Chunk, Evidence
 
     path = resolve_gguf("qwen2.5-coder-0.5b", REPO / ".assistant" / "models")

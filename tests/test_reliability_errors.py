@@ -154,7 +154,7 @@ def test_ui_shows_one_line_for_every_entry_point_when_chroma_fails(broken: Any, 
     import gradio as gr
     from gradio_client.exceptions import AppError
 
-    from assistant.ui import ChatSession
+    from assistant.ui.app import ChatSession
     from tests.test_ui_app import RunningApp, last_message_text, make_client
 
     running = RunningApp(broken, broken.settings)
@@ -304,7 +304,7 @@ def test_cli_ask_warns_once_about_a_missing_model_then_answers(
 
 def test_ui_start_shows_the_model_problem(make_settings, tiny_corpus: Path, tmp_path: Path) -> None:
     from assistant.engine import Assistant
-    from assistant.ui import build_app
+    from assistant.ui.app import build_app
 
     settings: Settings = make_settings(llm={"backend": "llama_cpp", "model": str(tmp_path / "gone.gguf")})
     assistant = Assistant(settings, embedder=FakeEmbedder())

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import MAX_CHARS_PER_TOKEN, chunk_article
-from assistant.documents import load_file_with_warnings
-from assistant.pdf_text import PdfTextError, extract_pdf
+from assistant.ingest.chunking import MAX_CHARS_PER_TOKEN, chunk_article
+from assistant.ingest.documents import load_file_with_warnings
+from assistant.ingest.pdf_text import PdfTextError, extract_pdf
 from assistant.types import Article
 from tests.conftest import REPO
 

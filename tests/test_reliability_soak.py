@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from assistant.store import make_filters
+from assistant.store.chunk_store import make_filters
 from tests.conftest import SEED_CORPUS, TINY_ARTICLES
 
 BASE_QUESTIONS = {

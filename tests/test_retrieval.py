@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.evidence import select_evidence
-from assistant.lexical import Entry, Filters, TantivyIndex
+from assistant.answer.evidence import select_evidence
+from assistant.answer.retrieval import fuse, keep_leaders
 from assistant.question import key_terms
-from assistant.retrieval import fuse, keep_leaders
+from assistant.store.lexical import Entry, Filters, TantivyIndex
 from assistant.text import terms
 from assistant.types import Chunk, Passage
 from tests.conftest import FakeEmbedder

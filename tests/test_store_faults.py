@@ -40,7 +40,7 @@ class RaisingClient:
 
 def test_chroma_calls_that_raise_surface_as_one_line_store_errors(make_settings, tiny_corpus: Path) -> None:
     from assistant.engine import Assistant
-    from assistant.store import ChunkStore
+    from assistant.store.chunk_store import ChunkStore
 
     settings = make_settings()
     embedder = FakeEmbedder()
@@ -101,8 +101,8 @@ def test_requests_to_a_chroma_server_carry_the_configured_token(make_settings) -
 def test_a_server_that_stays_down_is_retried_a_bounded_number_of_times(make_settings, monkeypatch) -> None:
     import time
 
-    from assistant import chroma
     from assistant.engine import Assistant
+    from assistant.store import chroma
     from tests.test_store_server import free_port
 
     waits: list[float] = []

@@ -141,9 +141,9 @@ def test_ingest_and_ask_with_sockets_blocked_uses_the_real_embedder(tmp_path: Pa
 def test_server_down_mid_ingest_and_mid_question_fails_cleanly_and_the_next_ingest_completes(
     tmp_path: Path, make_settings, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant import ingest as ingest_module
     from assistant.engine import Assistant
-    from assistant.store import ChunkStore
+    from assistant.ingest import run as ingest_module
+    from assistant.store.chunk_store import ChunkStore
     from tests.test_ingest import assert_both_sides_agree
 
     for i in range(3):

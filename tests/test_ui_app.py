@@ -262,7 +262,7 @@ class RunningApp:
     """A launched app on loopback; ``url`` ends without a slash."""
 
     def __init__(self, assistant: Any, settings: Settings) -> None:
-        from assistant.ui import build_app, launch_app
+        from assistant.ui.app import build_app, launch_app
 
         self.demo = build_app(assistant)
         _, self.url, _ = launch_app(
@@ -475,7 +475,7 @@ def test_file_route_refuses_the_data_dir(fake_app: RunningApp, fake_settings: Se
 
 @pytest.mark.timeout(60)
 def test_build_app_does_not_launch(fake_assistant: FakeAssistant) -> None:
-    from assistant.ui import build_app
+    from assistant.ui.app import build_app
 
     demo = build_app(fake_assistant)
     assert not demo.is_running
@@ -487,14 +487,14 @@ def test_importing_the_ui_loads_no_gradio() -> None:
     import subprocess
     import sys
 
-    code = "import sys, assistant.ui, assistant.ui_render; print('gradio' in sys.modules)"
+    code = "import sys, assistant.ui.app, assistant.ui.render; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "False"
 
 
 def test_auth_needs_a_password(fake_settings: Settings) -> None:
     from assistant.errors import AssistantError
-    from assistant.ui import _auth
+    from assistant.ui.app import _auth
 
     assert _auth(fake_settings.ui) is None
     assert _auth(fake_settings.model_copy(update={"ui": fake_settings.ui.model_copy(update={
@@ -505,7 +505,7 @@ def test_auth_needs_a_password(fake_settings: Settings) -> None:
 
 @pytest.mark.timeout(120)
 def test_launch_binds_loopback_without_share_link(fake_assistant: FakeAssistant, fake_settings: Settings) -> None:
-    from assistant.ui import build_app, launch_app
+    from assistant.ui.app import build_app, launch_app
 
     demo = build_app(fake_assistant)
     settings = fake_settings.model_copy(update={"ui": fake_settings.ui.model_copy(update={"port": free_port()})})

@@ -8,8 +8,8 @@ from typing import get_args
 
 import pytest
 
-from assistant import ui_render as render
 from assistant.types import Answer, AnswerStatus, Article, Citation, IngestReport, RetrievedPassage
+from assistant.ui import render
 
 TEXT = "First sentence here. The bridge reopened on <b>Tuesday</b> & cost 3 million. Last one."
 QUOTE = "The bridge reopened on <b>Tuesday</b> & cost 3 million."

@@ -22,7 +22,7 @@ class CountingLLM(FakeLLM):
 def test_warm_up_loads_embedder_store_and_model_and_reads_the_prompt_start_before_the_first_question(
     fake_assistant_factory, tiny_corpus: Path
 ) -> None:
-    from assistant.ui import warm_up_in_background
+    from assistant.ui.app import warm_up_in_background
 
     llm = CountingLLM()
     assistant = fake_assistant_factory(llm=llm)
@@ -36,7 +36,7 @@ def test_warm_up_loads_embedder_store_and_model_and_reads_the_prompt_start_befor
 
 
 def test_a_failing_warm_up_does_not_raise(fake_assistant_factory) -> None:
-    from assistant.ui import warm_up_in_background
+    from assistant.ui.app import warm_up_in_background
 
     thread = warm_up_in_background(fake_assistant_factory())  # no store yet: StoreMissingError is only logged
     thread.join(timeout=120)

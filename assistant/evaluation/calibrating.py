@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.calibration import (
+from assistant.checks.calibration import (
     Calibrator,
     Example,
     calibration_file_name,
@@ -18,8 +18,8 @@ from assistant.calibration import (
     with_consistency_stage,
     with_form_thresholds,
 )
+from assistant.checks.signals import abstain_log
 from assistant.errors import AssistantError
-from assistant.signals import abstain_log
 
 # Signals the calibrator is fitted on; a backend that lacks one (no log-probabilities, no yes/no check) gets its
 # mean, and so do the calc_* signals of an answer that was not computed (they speak only among computed ones).
@@ -83,8 +83,8 @@ def collect(
     suite_path: Path, output: Path, *, limit: int | None = None, backend: str | None = None
 ) -> tuple[dict[str, Any], str]:
     """Run one suite with calibration off (statuses not yet decided by confidence); (results, model name)."""
-    from assistant.evaluation.eval_cli import _assistant
     from assistant.evaluation.harness import default_store_dir, run_suite
+    from assistant.evaluation.suite_assistant import make_suite_assistant as _assistant
     from assistant.evaluation.suite_file import load_suite
 
     suite = load_suite(suite_path)

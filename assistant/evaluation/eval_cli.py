@@ -10,6 +10,7 @@ import typer
 import typer.core
 
 from assistant.errors import AssistantError
+from assistant.evaluation.suite_assistant import make_suite_assistant as _assistant
 
 
 class SuiteFirstGroup(typer.core.TyperGroup):
@@ -91,16 +92,6 @@ def _read_baseline(path: Path | None) -> dict[str, Any] | None:
         return dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as err:
         raise AssistantError(f"cannot read the baseline {path}: {err}") from err
-
-
-def _assistant(overrides: dict[str, Any], backend: str | None, data_dir: Path) -> Any:
-    from assistant.engine import Assistant
-    from assistant.settings import Settings
-
-    values = {**overrides, "data_dir": data_dir}
-    if backend:
-        values["llm"] = {**values.get("llm", {}), "backend": backend}
-    return Assistant(Settings(**values))
 
 
 OFFSET_HELP = "Skip whole articles until this many questions are passed (a split sharing no article)."

@@ -133,7 +133,7 @@ def trust_metrics(records: list[CaseRecord]) -> dict[str, float]:
     """How far each status can be trusted: precision and coverage of ``verified``, precision of ``unconfirmed``,
     and, over the answers that carry a confidence, expected calibration error, AUROC and the area under the
     risk-coverage curve (AURC: mean error rate when answers are kept most confident first)."""
-    from assistant.calibration import area_under_risk_coverage, auroc, expected_calibration_error
+    from assistant.checks.calibration import area_under_risk_coverage, auroc, expected_calibration_error
 
     verified = [r for r in records if r.status == "verified"]
     unconfirmed = [r for r in records if r.status == "unconfirmed"]

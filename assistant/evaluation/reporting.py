@@ -97,7 +97,7 @@ def write_chart(result: SuiteResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from assistant.calibration import risk_coverage
+    from assistant.checks.calibration import risk_coverage
 
     tags = [t for t in result.by_tag if not t.startswith("kind:")] or list(result.by_tag)
     accuracy = [result.by_tag[t]["accuracy"] for t in tags]

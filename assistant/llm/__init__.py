@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.llm.base import ChatLLM, ChatMessage, make_llm
+from assistant.llm.base import ChatLLM, ChatMessage
+from assistant.llm.registry import make_llm
 
 __all__ = ["ChatLLM", "ChatMessage", "make_llm"]

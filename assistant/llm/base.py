@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
-
-from assistant.settings import Settings
 
 
 class ChatMessage(TypedDict):
@@ -72,34 +70,3 @@ class ChatLLM(Protocol):
     def context_window(self) -> int:
         """Tokens of prompt plus reply the model accepts."""
         ...
-
-
-def _llama_cpp(settings: Settings) -> ChatLLM:
-    from assistant.llm.llama_cpp import LlamaCppLLM
-    from assistant.llm.models import resolve_gguf
-
-    return LlamaCppLLM(
-        lambda: resolve_gguf(settings.llm.model, settings.model_cache_dir),
-        name=settings.llm.model,
-        n_ctx=settings.llm.n_ctx,
-        n_threads=settings.llm.n_threads,
-        temperature=settings.llm.temperature,
-        state_dir=settings.model_cache_dir / "prompt-states" if settings.llm.prompt_states else None,
-    )
-
-
-def _openai(settings: Settings) -> ChatLLM:
-    from assistant.llm.openai_compat import OpenAICompatLLM
-
-    return OpenAICompatLLM.from_settings(settings.llm)
-
-
-BACKENDS: dict[str, Callable[[Settings], ChatLLM]] = {"llama_cpp": _llama_cpp, "openai": _openai}
-"""Generative backends by name; ``extractive`` needs no model and is handled by the engine."""
-
-
-def make_llm(settings: Settings) -> ChatLLM | None:
-    """The configured chat model, or None for the extractive backend (nothing is loaded yet)."""
-    if settings.llm.backend == "extractive":
-        return None
-    return BACKENDS[settings.llm.backend](settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant import injection
+from assistant.store import injection
 from assistant.types import Article, Passage
 
 

@@ -9,24 +9,9 @@ from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.calculation import Calculation, years_between_ends
-from assistant.calculation_step import CalculationStep, articles_cited, route
-from assistant.calibration import Calibrator, load_calibrator, verifiable
-from assistant.consistency import agreement_share, sample_seeds
-from assistant.embedding import Embedder
-from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
-from assistant.evidence import select_evidence
-from assistant.grounding import (
-    answers_kind,
-    counts_what_was_asked,
-    names_the_kind_asked,
-    picks_an_option,
-    recite,
-    verify_answer,
-)
-from assistant.llm.base import ChatLLM, ChatMessage, Trace
-from assistant.markers import MARKER, cited_numbers, without_markers
-from assistant.prompting import (
+from assistant.answer.calculation_step import CalculationStep, articles_cited, route
+from assistant.answer.evidence import select_evidence
+from assistant.answer.prompting import (
     ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
     WITHHELD_TEXT,
@@ -37,10 +22,25 @@ from assistant.prompting import (
     is_abstention,
     tidy_answer,
 )
+from assistant.answer.retrieval import HybridRetriever
+from assistant.checks.calculation import Calculation, years_between_ends
+from assistant.checks.calibration import Calibrator, load_calibrator, verifiable
+from assistant.checks.consistency import agreement_share, sample_seeds
+from assistant.checks.grounding import (
+    answers_kind,
+    counts_what_was_asked,
+    names_the_kind_asked,
+    picks_an_option,
+    recite,
+    verify_answer,
+)
+from assistant.checks.signals import DraftFacts, compute_signals
+from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
+from assistant.llm.base import ChatLLM, ChatMessage, Trace
+from assistant.markers import MARKER, cited_numbers, without_markers
 from assistant.question import expected_answer_kind, is_choice_question
-from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from assistant.signals import DraftFacts, compute_signals
+from assistant.store.embedding import Embedder
 from assistant.text import terms
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 

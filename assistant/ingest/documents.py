@@ -257,7 +257,7 @@ def load_txt(path: Path, *, max_bytes: int) -> Loaded:
 
 def load_pdf(path: Path, *, max_bytes: int) -> Loaded:
     """PDF text per page, read in a bounded child process; page_starts records where each page begins."""
-    from assistant.pdf_text import PdfTextError, extract_pdf
+    from assistant.ingest.pdf_text import PdfTextError, extract_pdf
 
     data = _read_bytes(path, max_bytes)
     try:
@@ -335,7 +335,7 @@ def _jsonl_doc_id(path: Path, prefix: str, record: dict[str, Any], number: int) 
 
 def load_html(path: Path, *, max_bytes: int) -> Loaded:
     """Main text of an HTML page; title, date, source and URL from its head."""
-    from assistant.html_text import extract_html
+    from assistant.ingest.html_text import extract_html
 
     decoded = decode_text(_read_bytes(path, max_bytes), path)
     try:

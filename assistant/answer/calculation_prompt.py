@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.calculation import NO_CALCULATION, OPERATIONS, Calculation, format_number
+from assistant.checks.calculation import NO_CALCULATION, OPERATIONS, Calculation, format_number
 from assistant.llm.base import ChatMessage
 from assistant.question import compared_direction
 from assistant.types import Evidence

@@ -7,14 +7,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.calculation import Calculation, choose_option, evaluate, require_thing
-from assistant.calculation_prompt import (
+from assistant.answer.calculation_prompt import (
     build_calculation_check,
     build_calculation_messages,
     calculation_grammar,
     operations_for,
     read_calculation,
 )
+from assistant.checks.calculation import Calculation, choose_option, evaluate, require_thing
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.numbers import parse_quantities
 from assistant.question import choice_options, computation_asked, counted_phrase, measured_thing

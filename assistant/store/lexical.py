@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant import injection
 from assistant.errors import StoreError
+from assistant.store import injection
 from assistant.text import terms
 from assistant.types import Chunk
 

@@ -7,16 +7,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant import near_duplicates
-from assistant.chunking import chunk_article
-from assistant.documents import content_hash, iter_corpus_files, load_file_with_warnings
-from assistant.embedding import Embedder
 from assistant.errors import DocumentError
-from assistant.locking import WriteLock
+from assistant.ingest import near_duplicates
+from assistant.ingest.chunking import chunk_article
+from assistant.ingest.documents import content_hash, iter_corpus_files, load_file_with_warnings
 from assistant.settings import Settings
-from assistant.store import ArticleWrite, ChunkStore, StoredDocument
+from assistant.store.chunk_store import ArticleWrite, ChunkStore, StoredDocument
+from assistant.store.embedding import Embedder
+from assistant.store.locking import WriteLock
+from assistant.store.vectors import pack_int8
 from assistant.types import Article, Chunk, IngestReport
-from assistant.vectors import pack_int8
 
 ProgressCallback = Callable[[int, int, str], None]
 BATCH_CHUNKS = 256

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.embedding import Embedder
 from assistant.settings import RetrievalSettings
-from assistant.store import ChunkStore, make_filters
+from assistant.store.chunk_store import ChunkStore, make_filters
+from assistant.store.embedding import Embedder
 from assistant.types import Passage
 
 

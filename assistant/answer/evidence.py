@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.embedding import Embedder
 from assistant.question import ALIASES, key_terms
+from assistant.store.embedding import Embedder
+from assistant.store.vectors import unpack_int8
 from assistant.text import terms
 from assistant.types import Chunk, Evidence, Passage
-from assistant.vectors import unpack_int8
 
 
 @dataclass(frozen=True)

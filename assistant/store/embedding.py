@@ -83,7 +83,7 @@ class SentenceTransformerEmbedder:
     def _load_numpy_model(self) -> Any:
         with self._lock:
             if self._numpy_model is None:
-                from assistant.minilm_numpy import NumpyMiniLM
+                from assistant.store.minilm_numpy import NumpyMiniLM
 
                 try:
                     self._numpy_model = NumpyMiniLM(self.model_path, self.settings.max_seq_tokens)

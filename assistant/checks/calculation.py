@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from assistant.grounding import verify_answer
+from assistant.checks.grounding import verify_answer
 from assistant.numbers import WEEKDAYS, Quantity, parse_dates, parse_quantities, strip_citations
 from assistant.text import terms
 

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant import near_duplicates
-from assistant.chroma import (
+from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
+from assistant.ingest import near_duplicates
+from assistant.settings import Settings
+from assistant.store.chroma import (
     batches,
     chunk_from_record,
     chunk_metadata,
@@ -26,13 +28,11 @@ from assistant.chroma import (
     published_number,
     with_retries,
 )
-from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
-from assistant.ledger import Ledger
-from assistant.lexical import Entry, Filters, LexicalIndex, make_lexical_index
-from assistant.locking import WriteLock
-from assistant.settings import Settings
+from assistant.store.ledger import Ledger
+from assistant.store.lexical import Entry, Filters, LexicalIndex, make_lexical_index
+from assistant.store.locking import WriteLock
+from assistant.store.vectors import pack_f16, unpack_f16
 from assistant.types import Article, Chunk
-from assistant.vectors import pack_f16, unpack_f16
 
 __all__ = [
     "ArticleWrite",

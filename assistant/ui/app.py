@@ -13,11 +13,11 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant import ui_render as render
 from assistant.errors import AssistantError, QuestionError, as_user_error, one_line
 from assistant.markers import MARKER
 from assistant.settings import Settings, UISettings
 from assistant.types import Answer, Citation
+from assistant.ui import render
 
 if TYPE_CHECKING:
     import gradio as gr

@@ -11,9 +11,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 
+from assistant.answer.prompting import is_abstention, tidy_answer
 from assistant.markers import without_markers
 from assistant.numbers import parse_quantities
-from assistant.prompting import is_abstention, tidy_answer
 from assistant.text import overlap_f1, terms
 
 AGREEMENT_F1 = 0.5

@@ -1,0 +1,1 @@
+"""Turning a question into an Answer: retrieval, evidence, prompting, the pipeline."""

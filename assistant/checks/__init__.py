@@ -1,0 +1,1 @@
+"""Checks on an answer: numbers, grounding, calculation, signals, calibration, consistency."""

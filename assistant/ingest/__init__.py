@@ -1,0 +1,1 @@
+"""Reading articles: formats, chunking, near-duplicates and the crash-safe ingest run."""

@@ -1,0 +1,1 @@
+"""The Gradio UI: build_app(assistant) builds the page; nothing launches on import."""
