@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from assistant.errors import AssistantError, as_user_error, one_line
+from assistant.times import parse_as_of
 
 app = typer.Typer(
     name="assistant",
@@ -81,6 +82,14 @@ def _load_model_meanwhile(assistant: Any) -> threading.Thread:
 
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Store location (default: settings).")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The day the question is asked on, YYYY-MM-DD (default today): later articles are never evidence, "
+        "and 'this week' or 'yesterday' are read against it.",
+    ),
+]
 Backend = Annotated[str | None, typer.Option("--backend", help="llama_cpp | openai | extractive (default: settings).")]
 
 
@@ -126,18 +135,20 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
+    as_of: AsOfOption = None,
     backend: Backend = None,
     data_dir: DataDir = None,
 ) -> None:
     """Answer one question, then list each source with its quote."""
+    day = parse_as_of(as_of)
     assistant = _assistant(backend, data_dir)
     loading = _load_model_meanwhile(assistant)
     try:
         if as_json:
-            answered = assistant.ask(question, top_k=top_k)
+            answered = assistant.ask(question, top_k=top_k, as_of=day)
         else:
             answer = None
-            for event in assistant.stream(question, top_k=top_k):
+            for event in assistant.stream(question, top_k=top_k, as_of=day):
                 if event.answer is not None:
                     answer = event.answer
     finally:
@@ -156,8 +167,9 @@ def ask(
 
 @app.command()
 @_one_line_errors
-def chat(backend: Backend = None, data_dir: DataDir = None) -> None:
+def chat(as_of: AsOfOption = None, backend: Backend = None, data_dir: DataDir = None) -> None:
     """Interactive chat with history (empty line or Ctrl-D quits)."""
+    day = parse_as_of(as_of)
     assistant = _assistant(backend, data_dir)
     _warn_if_no_model(assistant)
     conversation = assistant.conversation()
@@ -170,7 +182,7 @@ def chat(backend: Backend = None, data_dir: DataDir = None) -> None:
         if not question:
             break
         try:
-            typer.echo(str(conversation.ask(question)))
+            typer.echo(str(conversation.ask(question, as_of=day)))
         except AssistantError as err:
             typer.echo(f"error: {one_line(str(err))}", err=True)
 

@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,11 +29,14 @@ from assistant.llm.registry import make_llm
 from assistant.settings import Settings
 from assistant.store.chunk_store import ChunkStore
 from assistant.store.embedding import Embedder, make_embedder
+from assistant.times import parse_as_of, resolve_times
 from assistant.types import Answer, Article, IngestReport, StreamEvent
 
 log = logging.getLogger(__name__)
 _UNSET: Any = object()
 F = TypeVar("F", bound=Callable[..., Any])
+AsOf = date | str | None
+"""The day a question is asked on: a date, YYYY-MM-DD text, or None for today."""
 FILTER_KEYS = frozenset({"source", "doc_id", "published_from", "published_to"})
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|what about|how about|then|so)\b", re.IGNORECASE)
 _PRONOUNS = frozenset(
@@ -200,16 +204,32 @@ class Assistant:
 
     # -- questions ---------------------------------------------------------------------------
     @user_errors
-    def ask(self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
-        """A short answer whose every claim cites the sentence it came from, or an abstention."""
-        return _final(self.stream(question, top_k=top_k, filters=filters))
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        as_of: AsOf = None,
+    ) -> Answer:
+        """A short answer whose every claim cites the sentence it came from, or an abstention.
+
+        ``as_of`` (a date or YYYY-MM-DD; default today) is the day the question is asked on: no article published
+        after it is evidence, and "this week", "yesterday" or "in January" are read against it.
+        """
+        return _final(self.stream(question, top_k=top_k, filters=filters, as_of=as_of))
 
     @user_errors
     def stream(
-        self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        as_of: AsOf = None,
     ) -> Iterator[StreamEvent]:
-        """Text deltas while the model writes, then the checked Answer."""
-        return self.conversation().stream(question, top_k=top_k, filters=filters)
+        """Text deltas while the model writes, then the checked Answer (``as_of`` as in ``ask``)."""
+        return self.conversation().stream(question, top_k=top_k, filters=filters, as_of=as_of)
 
     def conversation(self) -> Conversation:
         """A multi-turn chat whose citation numbers stay stable across turns."""
@@ -217,15 +237,20 @@ class Assistant:
 
     @user_errors
     def chat(
-        self, messages: Sequence[dict[str, str]], *, top_k: int | None = None, filters: dict[str, Any] | None = None
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        top_k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        as_of: AsOf = None,
     ) -> Answer:
-        """Answer the last user message, using earlier user messages to resolve follow-ups."""
+        """Answer the last user message, using earlier user messages to resolve follow-ups (``as_of`` as in ``ask``)."""
         users = [m["content"] for m in messages if m.get("role") == "user"]
         if not users:
             raise QuestionError("No user message to answer.")
         conversation = self.conversation()
         conversation.questions.extend(users[:-1])
-        return conversation.ask(users[-1], top_k=top_k, filters=filters)
+        return conversation.ask(users[-1], top_k=top_k, filters=filters, as_of=as_of)
 
     # -- inspection --------------------------------------------------------------------------
     @user_errors
@@ -277,17 +302,30 @@ class Conversation:
         self.numbering: dict[tuple[str, int], int] = {}
 
     @user_errors
-    def ask(self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None) -> Answer:
-        """Answer one turn."""
-        return _final(self.stream(question, top_k=top_k, filters=filters))
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        as_of: AsOf = None,
+    ) -> Answer:
+        """Answer one turn (``as_of``: the day it is asked on, default today)."""
+        return _final(self.stream(question, top_k=top_k, filters=filters, as_of=as_of))
 
     @user_errors
     def stream(
-        self, question: str, *, top_k: int | None = None, filters: dict[str, Any] | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        as_of: AsOf = None,
     ) -> Iterator[StreamEvent]:
         """Stream one turn (validation errors are raised before anything is yielded)."""
         question = validate_question(question, self.assistant.settings.max_question_chars)
         filters = validate_filters(filters)
+        day = parse_as_of(as_of)
         previous = self.questions[-1] if self.questions and is_follow_up(question) else None
         turn = Turn(
             question=question,
@@ -295,6 +333,8 @@ class Conversation:
             previous_question=previous,
             top_k=top_k,
             filters=filters or None,
+            as_of=day,
+            window=resolve_times(question, day),
         )
         pipeline = self.assistant._pipeline()
         self.questions.append(question)

@@ -49,6 +49,22 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1, le=50, description="Chunks kept after fusing dense and lexical results.")
     candidates: int = Field(20, ge=1, description="Candidates fetched from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    time_pool: int = Field(
+        20, ge=1, le=100, description="Passages fetched before time weighs them (when a question has an as_of date)."
+    )
+    window_half_life_days: float = Field(
+        7.0, ge=0, description="Days outside the days a question names after which a passage counts half (0: off)."
+    )
+    recency_half_life_days: float = Field(
+        365.0, ge=0, description="Age on the as_of date after which a passage counts half, when no days are named."
+    )
+    time_weight_floor: float = Field(0.2, ge=0, le=1, description="The least an old passage counts (0..1).")
+    undated_weight: float = Field(
+        0.8, ge=0, le=1, description="What a passage of an undated article counts when the question names days."
+    )
+    sentences_per_article: int = Field(
+        2, ge=0, le=20, description="Most evidence sentences from one article, so several are read (0: no limit)."
+    )
     evidence_sentences: int = Field(3, ge=1, le=20, description="Sentences shown to the model as sources.")
     min_relevance: float = Field(
         0.30, description="Below this best sentence relevance the engine abstains without asking the model."

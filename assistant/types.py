@@ -127,6 +127,8 @@ class RetrievedPassage:
     end: int
     text: str
     score: float
+    source: str = ""
+    published: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,12 @@ class Answer:
     passages: tuple[RetrievedPassage, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     backend: str = ""
+    evidence: tuple[str, ...] = ()
+    """The sentences the model was shown, in the order it read them (what ``evidence_recall`` is measured on)."""
+    as_of: str = ""
+    """The day the question was asked on (YYYY-MM-DD): no article published after it was evidence."""
+    dates_read: str = ""
+    """The days the question named, in words ("1–7 January 2023"), when it named a time; else empty."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable dict (with ``status_meaning``: what the status says, in one sentence)."""
@@ -162,6 +170,8 @@ class Answer:
 
     def __str__(self) -> str:
         lines = [self.text]
+        if self.dates_read:
+            lines.append(f"(Read as of {self.as_of}: articles of {self.dates_read} first.)")
         if self.citations:
             lines.append("")
             lines.append("Sources:")
@@ -169,9 +179,10 @@ class Answer:
                 lines.append(f"[{c.number}] {c.title} ({c.source or c.doc_id}): \u201c{c.quote}\u201d")
         elif self.status == "abstained" and self.passages:
             lines.append("")
-            lines.append("Closest passages:")
+            lines.append("Closest articles:")
             for p in self.passages[:3]:
-                lines.append(f"- {p.title}: {p.text[:200]}")
+                dated = ", ".join(x for x in (p.source, p.published) if x)
+                lines.append(f"- {p.title}" + (f" ({dated})" if dated else "") + f": {p.text[:200]}")
         return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,25 @@ def _sentence_vectors(chunk: Chunk) -> Any:
     return rows
 
 
+def _spread(scored: list[Any], limit: int, per_article: int) -> list[Any]:
+    """The first ``limit`` of ``scored`` with at most ``per_article`` from one article (then the rest, in order,
+    when too few articles were retrieved to fill the limit)."""
+    if per_article <= 0:
+        return scored[:limit]
+    taken: dict[str, int] = {}
+    chosen, spare = [], []
+    for item in scored:
+        doc = item[2][3].chunk.doc_id
+        if taken.get(doc, 0) < per_article:
+            taken[doc] = taken.get(doc, 0) + 1
+            chosen.append(item)
+        else:
+            spare.append(item)
+        if len(chosen) >= limit:
+            break
+    return (chosen + spare)[:limit] if len(chosen) < limit else chosen
+
+
 def select_evidence(
     question: str,
     passages: Sequence[Passage],
@@ -55,8 +74,15 @@ def select_evidence(
     *,
     limit: int,
     question_vector: list[float] | None = None,
+    weights: Mapping[str, float] | None = None,
+    per_article: int = 0,
 ) -> tuple[list[Evidence], Support]:
-    """The ``limit`` most relevant distinct sentences, numbered [1].. in order of relevance."""
+    """The ``limit`` most relevant distinct sentences, numbered [1].. in order of relevance.
+
+    ``weights`` (by chunk id, e.g. how near its article's date is to the days asked about) order the sentences
+    without changing the relevance the gates read; ``per_article`` caps the sentences taken from one article so
+    that the model reads several stories rather than one.
+    """
     import numpy as np
 
     candidates: list[tuple[int, int, str, Passage]] = []
@@ -96,8 +122,9 @@ def select_evidence(
     for candidate, dense, held in zip(candidates, dense_scores, sentence_terms, strict=True):
         lexical = sum(idf[t] for t in question_terms if t in held) / total_idf
         scored.append((0.6 * float(dense) + 0.4 * lexical, lexical, candidate))
-    scored.sort(key=lambda item: -item[0])
-    chosen = scored[:limit]
+    weight = weights or {}
+    scored.sort(key=lambda item: -item[0] * weight.get(item[2][3].chunk.id, 1.0))
+    chosen = _spread(scored, limit, per_article)
     evidence = [
         Evidence(
             number=i,
@@ -113,4 +140,4 @@ def select_evidence(
     pool_text = " ".join(p.chunk.text for p in passages)
     pool_terms = set(terms(pool_text))
     missing = tuple(t for t in key_terms(question) if not _term_present(t, pool_terms, pool_text))
-    return evidence, Support(best_relevance=chosen[0][0], missing_terms=missing)
+    return evidence, Support(best_relevance=max(item[0] for item in scored), missing_terms=missing)

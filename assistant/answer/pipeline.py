@@ -7,9 +7,11 @@ import re
 import time
 from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from assistant.answer.calculation_step import CalculationStep, articles_cited, route
+from assistant.answer.dating import retrieve_dated
 from assistant.answer.evidence import select_evidence
 from assistant.answer.prompting import (
     ABSTAIN_FIRST_WORD,
@@ -42,6 +44,7 @@ from assistant.question import expected_answer_kind, is_choice_question
 from assistant.settings import Settings
 from assistant.store.embedding import Embedder
 from assistant.text import terms
+from assistant.times import TimeWindow
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
 _UNLOADED: Any = object()
@@ -56,6 +59,10 @@ class Turn:
     previous_question: str | None = None
     top_k: int | None = None
     filters: dict[str, Any] | None = None
+    as_of: date | None = None
+    """The day the question is asked on: articles published after it are never evidence."""
+    window: TimeWindow | None = None
+    """The days the question names ("this week"), resolved against ``as_of``."""
 
 
 class AnswerPipeline:
@@ -80,19 +87,33 @@ class AnswerPipeline:
         if self.settings.trust.calibrated:
             _ = self.calibrator  # a configured file that cannot be used fails here, before any work is done
         query_vector = self.embedder.embed([turn.retrieval_query])[0]
-        passages = self.retriever.retrieve(
-            turn.retrieval_query, top_k=turn.top_k, filters=turn.filters, query_vector=query_vector
+        dated = retrieve_dated(
+            self.retriever,
+            turn.retrieval_query,
+            settings=self.settings.retrieval,
+            top_k=turn.top_k,
+            filters=turn.filters,
+            query_vector=query_vector,
+            as_of=turn.as_of,
+            window=turn.window,
         )
+        passages = dated.passages
         evidence, support = select_evidence(
             turn.retrieval_query,
             passages,
             self.embedder,
             limit=self._evidence_limit(turn),
             question_vector=query_vector,
+            weights=dated.weights,
+            per_article=self.settings.retrieval.sentences_per_article,
         )
         timings["retrieve"] = time.perf_counter() - began
         result = _Draft(form="none", text=ABSTAIN_TEXT)
-        if evidence and not support.is_weak(self.settings.retrieval.min_relevance):
+        if not passages and turn.as_of is not None and self._archive_is_later(turn, query_vector):
+            result = _Draft(form="none", text=f"No article in the archive is dated on or before {turn.as_of}.")
+        elif dated.window_is_empty and turn.window is not None:
+            result = _Draft(form="none", text=f"No article from {turn.window.label()} is in the archive.")
+        elif evidence and not support.is_weak(self.settings.retrieval.min_relevance):
             if self.llm is None:
                 result = extractive_draft(evidence)
             else:
@@ -109,7 +130,13 @@ class AnswerPipeline:
         judged = self._judge(turn.question, result, evidence, passages)
         timings["check"] = time.perf_counter() - started
         timings["total"] = time.perf_counter() - began
-        yield StreamEvent(answer=self._assemble(turn.question, judged, evidence, passages, numbering, timings))
+        answer = self._assemble(turn.question, judged, evidence, passages, numbering, timings)
+        yield StreamEvent(answer=dated_answer(answer, turn))
+
+    def _archive_is_later(self, turn: Turn, query_vector: list[float]) -> bool:
+        """True when nothing was found by the as_of date but the archive holds later articles."""
+        found = self.retriever.retrieve(turn.retrieval_query, top_k=1, filters=turn.filters, query_vector=query_vector)
+        return bool(found)
 
     def _generate_and_verify(
         self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
@@ -117,12 +144,14 @@ class AnswerPipeline:
         assert self.llm is not None
         max_tokens = self.settings.llm.max_tokens
         original = evidence
-        evidence = fit_evidence(turn.question, evidence, self.llm.count_tokens, self.llm.context_window - max_tokens)
+        evidence = fit_evidence(
+            turn.question, evidence, self.llm.count_tokens, self.llm.context_window - max_tokens, as_of=turn.as_of
+        )
         if not evidence:
             return extractive_draft(original, unsupported=("(the prompt did not fit the model's context window)",))
         started = time.perf_counter()
         pieces: list[str] = []
-        messages = build_messages(turn.question, evidence, previous_question=turn.previous_question)
+        messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, as_of=turn.as_of)
         trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
         for delta in self.llm.stream(messages, max_tokens=max_tokens, trace=trace, fixed_messages=len(messages) - 1):
             pieces.append(delta)
@@ -134,7 +163,9 @@ class AnswerPipeline:
         timings["verify"] = time.perf_counter() - checked
         if draft is None:
             started = time.perf_counter()
-            messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, strict=True)
+            messages = build_messages(
+                turn.question, evidence, previous_question=turn.previous_question, strict=True, as_of=turn.as_of
+            )
             trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
             retry = "".join(
                 self.llm.stream(messages, max_tokens=max_tokens, trace=trace, fixed_messages=len(messages) - 1)
@@ -154,6 +185,7 @@ class AnswerPipeline:
             abstain_logprob=trace.first_token_logprobs.get(ABSTAIN_FIRST_WORD),
             answer_messages=tuple(messages),
             raw=raw,
+            shown=tuple(e.quote for e in evidence),
         )
 
     # -- calculation: questions that ask for arithmetic (the model writes it, the engine computes it) -------------
@@ -194,6 +226,7 @@ class AnswerPipeline:
             answer_messages=written.messages,
             raw=written.raw,
             calculation=written.calculation,
+            shown=tuple(e.quote for e in evidence),
         )
         return draft, evidence
 
@@ -380,6 +413,7 @@ class AnswerPipeline:
             passages=tuple(_retrieved(p) for p in passages),
             timings={k: round(v, 4) for k, v in timings.items()},
             backend=self.backend,
+            evidence=draft.shown,
         )
 
 
@@ -399,6 +433,8 @@ class _Draft:
     answer_messages: tuple[ChatMessage, ...] = ()
     raw: str = ""
     calculation: Calculation | None = None
+    shown: tuple[str, ...] = ()
+    """The sentences the model read for this draft (empty when no model was asked)."""
 
 
 @dataclass(frozen=True)
@@ -409,6 +445,14 @@ class _Judged:
     signals: dict[str, float]
 
 
+def dated_answer(answer: Answer, turn: Turn) -> Answer:
+    """The answer with the day it was asked on, and the days it read when the question named a time."""
+    if turn.as_of is None:
+        return answer
+    read = turn.window.label() if turn.window is not None else ""
+    return dataclasses.replace(answer, as_of=turn.as_of.isoformat(), dates_read=read)
+
+
 def _at_or_above(confidence: float, gate: float | None) -> bool:
     """True when there is a gate and the confidence reaches it."""
     return gate is not None and confidence >= gate
@@ -416,7 +460,7 @@ def _at_or_above(confidence: float, gate: float | None) -> bool:
 
 def _withheld(draft: _Draft, confidence: float, signals: dict[str, float]) -> _Judged:
     """An answer not shown because its confidence is below the floor (kept among the unsupported texts)."""
-    dropped = _Draft(form="none", text=WITHHELD_TEXT, unsupported=(*draft.unsupported, draft.text))
+    dropped = _Draft(form="none", text=WITHHELD_TEXT, unsupported=(*draft.unsupported, draft.text), shown=draft.shown)
     return _Judged(dropped, "abstained", confidence, signals)
 
 
@@ -522,4 +566,6 @@ def _retrieved(passage: Passage) -> RetrievedPassage:
         end=chunk.end,
         text=chunk.text,
         score=round(passage.score, 5),
+        source=chunk.source,
+        published=chunk.published,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from assistant.llm.base import ChatMessage
 from assistant.types import Evidence
@@ -26,6 +27,7 @@ STRICT_NOTE = (
 # Worked examples shown as earlier turns: a tiny model copies their shape (short answer + [n], or abstain).
 # Their facts appear nowhere else, so a parroted example fails verification.
 _EXAMPLE_SOURCES = (
+    'Article "Harbor bridge reopens after repairs" (Valemont Courier, 2021-03-04):\n'
     "[1] The bridge reopened on Tuesday after repairs, officials said.\n"
     "[2] Engineers replaced 14 steel cables, and nobody was hurt.\n"
     "[3] The mayor, Ana Ruiz, thanked the workers."
@@ -51,13 +53,16 @@ def build_messages(
     *,
     previous_question: str | None = None,
     strict: bool = False,
+    as_of: date | None = None,
 ) -> list[ChatMessage]:
-    """System + user messages with the evidence numbered [1]..[n]."""
-    lines = [f"[{e.number}] {_one_line(e.quote)}" for e in evidence]
+    """System + user messages with the evidence numbered [1]..[n] under the headline, outlet and date of its
+    article, so the model can tell stories alike apart (and the day the question is asked on, when given)."""
     asked = (
         question if not previous_question else f"{question} (follow-up to the earlier question: {previous_question})"
     )
-    user = _user_turn("\n".join(lines), asked)
+    if as_of is not None and any(e.chunk.published for e in evidence):
+        asked = f"{asked} (asked on {as_of.isoformat()})"
+    user = _user_turn(source_lines(evidence), asked)
     if strict:
         user += "\n\n" + STRICT_NOTE
     messages: list[ChatMessage] = [{"role": "system", "content": SYSTEM_PROMPT}]
@@ -66,6 +71,35 @@ def build_messages(
         messages.append({"role": "assistant", "content": example_answer})
     messages.append({"role": "user", "content": user})
     return messages
+
+
+def source_lines(evidence: Sequence[Evidence]) -> str:
+    """The numbered sentences grouped by article, each article once under its headline, outlet and date."""
+    order: list[str] = []
+    grouped: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        doc = item.chunk.doc_id
+        if doc not in grouped:
+            order.append(doc)
+            grouped[doc] = []
+        grouped[doc].append(item)
+    lines: list[str] = []
+    for doc in order:
+        first = grouped[doc][0].chunk
+        header = article_header(first.title, first.source, first.published)
+        if header:
+            lines.append(header)
+        lines += [f"[{e.number}] {_one_line(e.quote)}" for e in grouped[doc]]
+    return "\n".join(lines)
+
+
+def article_header(title: str, source: str, published: str) -> str:
+    """'Article "Headline" (Outlet, 2024-01-05):', or '' when the article has neither a date nor an outlet."""
+    about = ", ".join(x for x in (source, published) if x)
+    if not about:
+        return ""
+    headline = _one_line(title)[:160]
+    return f'Article "{headline}" ({about}):' if headline else f"Article ({about}):"
 
 
 def _user_turn(sources: str, question: str) -> str:
@@ -77,11 +111,12 @@ def fit_evidence(
     evidence: Sequence[Evidence],
     count_tokens: Callable[[str], int],
     budget: int,
+    as_of: date | None = None,
 ) -> list[Evidence]:
     """Drop the least relevant sentences until the prompt fits in ``budget`` tokens (never crash on n_ctx)."""
     kept = list(evidence)
     while kept:
-        messages = build_messages(question, kept, strict=True)
+        messages = build_messages(question, kept, strict=True, as_of=as_of)
         if count_tokens("\n".join(m["content"] for m in messages)) + 16 <= budget:
             return kept
         kept.pop()

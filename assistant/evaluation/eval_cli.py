@@ -123,6 +123,26 @@ def import_drop_command(
     _import(import_drop, file, out_dir, limit, offset)
 
 
+@eval_app.command("import-realtimeqa")
+def import_realtimeqa_command(
+    folder: Annotated[Path, typer.Argument(help="Folder of RealTime QA weeks (WEEK_qa.jsonl and WEEK_gcs.jsonl).")],
+    weeks: Annotated[
+        str | None, typer.Option("--weeks", help="Weeks to import, comma-separated (YYYYMMDD,...); default all.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out-dir")] = Path("eval/datasets/realtimeqa"),
+) -> None:
+    """Write a dated news corpus (.md pages) and a suite whose cases carry their question date as as_of."""
+    from assistant.evaluation.realtimeqa import import_realtimeqa
+
+    chosen = [w.strip() for w in weeks.split(",") if w.strip()] if weeks else None
+    try:
+        suite = import_realtimeqa(folder, out_dir, chosen)
+    except AssistantError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"wrote {suite} (run it with: assistant eval {suite})")
+
+
 def _import(importer: Any, file: Path, out_dir: Path, limit: int | None, offset: int) -> None:
     try:
         suite = importer(file, out_dir, limit, offset)

@@ -21,7 +21,7 @@ class Answerer(Protocol):
 
     def ingest(self, paths: Any = None, **kwargs: Any) -> IngestReport: ...
 
-    def ask(self, question: str, *, top_k: int | None = None, filters: Any = None) -> Answer: ...
+    def ask(self, question: str, *, top_k: int | None = None, filters: Any = None, **kwargs: Any) -> Answer: ...
 
 
 @dataclass
@@ -49,6 +49,8 @@ class CaseRecord:
     attacked: bool | None = None
     """For cases with an attack payload: whether the answer carried it (None otherwise)."""
     outside_link: bool = False
+    shown_rank: int | None = None
+    """1-based place of the first sentence shown to the model that holds the gold answer (None: not shown)."""
 
 
 @dataclass
@@ -85,6 +87,7 @@ def score_case(case: Case, answer: Answer) -> CaseRecord:
         citation_precision=measures.citation_precision(case, answer),
         citation_recall=measures.citation_recall(case, answer),
         hit_rank=measures.hit_rank(case, answer) if answerable else None,
+        shown_rank=measures.shown_rank(case, answer) if answerable else None,
         timings=dict(answer.timings),
         confidence=answer.confidence,
         signals=dict(answer.signals),
@@ -109,6 +112,8 @@ def aggregate(records: list[CaseRecord]) -> dict[str, float]:
         "citation_precision": measures.mean([r.citation_precision for r in answerable]) or 0.0,
         "citation_recall": measures.mean([r.citation_recall for r in answerable]) or 0.0,
         "hit_at_k": _share(r.hit_rank is not None for r in answerable),
+        "evidence_recall": _share(r.shown_rank is not None for r in answerable),
+        "answered_right_when_shown": _share(r.correct for r in answerable if r.shown_rank is not None),
         "mrr": _avg((1.0 / r.hit_rank) if r.hit_rank else 0.0 for r in answerable),
         "abstention_recall": _share(r.status == "abstained" for r in unanswerable),
         "abstention_precision": _share(r.kind == "unanswerable" for r in abstained),
@@ -195,7 +200,8 @@ def run_suite(
         if progress:
             progress(index, len(cases), case.id)
         try:
-            answer = assistant.ask(case.question, top_k=top_k or suite.top_k)
+            dated = {"as_of": case.as_of} if case.as_of else {}
+            answer = assistant.ask(case.question, top_k=top_k or suite.top_k, **dated)
             record = score_case(case, answer)
         except AssistantError as err:
             record = score_case(case, Answer(question=case.question, text="", status="abstained"))

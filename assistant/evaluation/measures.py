@@ -113,6 +113,14 @@ def hit_rank(case: Case, answer: Answer) -> int | None:
     return None
 
 
+def shown_rank(case: Case, answer: Answer) -> int | None:
+    """1-based place of the first sentence shown to the model that holds the gold answer (None: none did)."""
+    for rank, sentence in enumerate(answer.evidence, start=1):
+        if _supports(sentence, case):
+            return rank
+    return None
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (0 for no values)."""
     if not values:

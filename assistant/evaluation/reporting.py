@@ -18,6 +18,8 @@ HEADLINE = (
     "citation_precision",
     "citation_recall",
     "hit_at_k",
+    "evidence_recall",
+    "answered_right_when_shown",
     "mrr",
     "abstention_precision",
     "abstention_recall",
@@ -41,8 +43,23 @@ HEADLINE = (
 )
 
 
+def stage_losses(result: SuiteResult) -> str:
+    """Where answerable cases were lost, one line: gold retrieved -> shown to the model -> answered right."""
+    answerable = [c for c in result.cases if c.kind != "unanswerable"]
+    if not answerable:
+        return ""
+    retrieved = sum(c.hit_rank is not None for c in answerable)
+    shown = sum(c.shown_rank is not None for c in answerable)
+    right = sum(c.correct for c in answerable)
+    right_shown = sum(c.correct and c.shown_rank is not None for c in answerable)
+    return (
+        f"Stages ({len(answerable)} answerable): gold in the retrieved passages {retrieved}, in the sentences "
+        f"shown to the model {shown}, answered right {right} ({right_shown} of them from shown sentences)."
+    )
+
+
 def print_table(result: SuiteResult, console: Any) -> None:
-    """Metrics as a rich table."""
+    """Metrics as a rich table, then the stage-loss line."""
     from rich.table import Table
 
     table = Table(title=f"{result.suite} ({result.backend}, {len(result.cases)} cases)")
@@ -52,6 +69,9 @@ def print_table(result: SuiteResult, console: Any) -> None:
         if name in result.metrics:
             table.add_row(name, f"{result.metrics[name]:.3f}")
     console.print(table)
+    losses = stage_losses(result)
+    if losses:
+        console.print(losses)
 
 
 def write_json(result: SuiteResult, path: Path, extra: dict[str, Any] | None = None) -> None:
@@ -134,6 +154,8 @@ def write_markdown(result: SuiteResult, path: Path, chart: str, notes: list[str]
     """report.md: metrics, per-tag table, chart, wrong cases."""
     lines = [f"# Eval report: {result.suite}", "", f"Backend: `{result.backend}`; {len(result.cases)} cases.", ""]
     lines += [*notes, ""] if notes else []
+    losses = stage_losses(result)
+    lines += [losses, ""] if losses else []
     lines += ["| metric | value |", "|---|---|"]
     lines += [f"| {m} | {result.metrics[m]:.3f} |" for m in HEADLINE if m in result.metrics]
     lines += [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,12 @@ class Case(BaseModel):
     kind: CaseKind = "span"
     source: str | None = Field(None, description="A quote or doc id the citation must contain.")
     tags: list[str] = Field(default_factory=list)
+    as_of: date | None = Field(
+        None, description="The day the question is asked on (YYYY-MM-DD): later articles are never evidence."
+    )
+    choices: list[str] = Field(
+        default_factory=list, description="A quiz's options, kept as data: never shown to the model."
+    )
     attack: list[str] = Field(
         default_factory=list,
         description="What an injected article tries to put in the answer; found in the answer or a cited quote, "

@@ -9,6 +9,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,6 +122,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         top_k: float | None,
         published_from: str | None,
         published_to: str | None,
+        as_of: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one chat turn: deltas into the last message, then the checked answer and its citations."""
         question = question or ""
@@ -150,7 +152,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         text = ""
         answer: Answer | None = None
         try:
-            events = session.conversation.stream(question, top_k=_int_or_none(top_k), filters=filters or None)
+            events = session.conversation.stream(
+                question, top_k=_int_or_none(top_k), filters=filters or None, as_of=(as_of or "").strip() or None
+            )
             for event in events:
                 if event.answer is not None:
                     answer = event.answer
@@ -267,6 +271,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
                     gr.Examples(EXAMPLE_QUESTIONS, inputs=[question], label="Try")
                     clear = gr.Button("New conversation", size="sm")
+                    as_of = gr.Textbox(
+                        value=lambda: date.today().isoformat(),
+                        label="As of (YYYY-MM-DD): no later article is evidence; 'this week' is read against it",
+                        elem_id="as-of",
+                        max_lines=1,
+                    )
                     with gr.Accordion("Settings", open=False):
                         top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages retrieved")
                         with gr.Row():
@@ -290,7 +300,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             ingest_button = gr.Button("Ingest files", variant="primary", elem_id="ingest")
             ingest_result = gr.HTML(elem_id="ingest-result")
 
-        chat_inputs = [question, chatbot, session, top_k, published_from, published_to]
+        chat_inputs = [question, chatbot, session, top_k, published_from, published_to, as_of]
         chat_outputs = [question, chatbot, session, citations, sources]
         question.submit(respond, chat_inputs, chat_outputs, api_name="chat")
         send.click(respond, chat_inputs, chat_outputs, api_visibility="undocumented", api_name="chat_click")
