@@ -60,6 +60,9 @@ def test_chat_with_a_citation_opened_is_saved_as_the_readme_screenshot(browser: 
                 timeout=300_000,
             )
             page.page.locator("#citations .status-badge").wait_for()
+        # What the README and the screenshot's caption say: the computed answer is Verified, the copied one is not.
+        assert "Verified:" in page.chat_text()
+        assert page.page.locator("#citations .status-badge").inner_text().strip().endswith("Unconfirmed")
         page.page.locator("#citations .chip").first.click()
         mark = page.page.locator("#sources mark.cited")
         mark.wait_for()
