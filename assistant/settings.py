@@ -69,6 +69,13 @@ class RetrievalSettings(BaseModel):
     min_relevance: float = Field(
         0.30, description="Below this best sentence relevance the engine abstains without asking the model."
     )
+    missing_terms_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Abstain before asking the model when at least this share of the question's names and figures "
+        "are in no retrieved passage (0: when any one is missing).",
+    )
     quote_min_coverage: float = Field(
         0.55,
         description="When the model says the sources don't answer but one sentence holds this share of the "

@@ -20,10 +20,26 @@ class Support:
 
     best_relevance: float
     missing_terms: tuple[str, ...]
+    key_terms: int = 0
+    """How many names and figures the question holds (the missing ones are among them)."""
 
-    def is_weak(self, min_relevance: float) -> bool:
-        """True when the engine should not try to answer."""
-        return self.best_relevance < min_relevance or bool(self.missing_terms)
+    @property
+    def missing_share(self) -> float:
+        """Share of the question's names and figures that no retrieved passage mentions."""
+        return len(self.missing_terms) / self.key_terms if self.key_terms else float(bool(self.missing_terms))
+
+    def is_weak(self, min_relevance: float, missing_share: float = 0.0) -> bool:
+        """True when the engine should not try to answer: the best sentence is far from the question, or at least
+        ``missing_share`` of the question's names and figures are in no retrieved passage (0: any one missing).
+
+        A question that swaps in one wrong name ("When did the Normans invade Italy?") misses its only name; a news
+        question with six names ("Disney's copyright of Mickey and Minnie Mouse ...") answered by an article that
+        spells one of them otherwise does not."""
+        if self.best_relevance < min_relevance:
+            return True
+        if not self.missing_terms:
+            return False
+        return missing_share <= 0 or self.missing_share >= missing_share
 
 
 def _term_present(term: str, text_terms: set[str], text: str) -> bool:
@@ -139,5 +155,7 @@ def select_evidence(
     ]
     pool_text = " ".join(p.chunk.text for p in passages)
     pool_terms = set(terms(pool_text))
-    missing = tuple(t for t in key_terms(question) if not _term_present(t, pool_terms, pool_text))
-    return evidence, Support(best_relevance=max(item[0] for item in scored), missing_terms=missing)
+    asked = key_terms(question)
+    missing = tuple(t for t in asked if not _term_present(t, pool_terms, pool_text))
+    best = max(item[0] for item in scored)
+    return evidence, Support(best_relevance=best, missing_terms=missing, key_terms=len(asked))

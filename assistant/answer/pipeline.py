@@ -12,7 +12,7 @@ from typing import Any
 
 from assistant.answer.calculation_step import CalculationStep, articles_cited, route
 from assistant.answer.dating import retrieve_dated
-from assistant.answer.evidence import select_evidence
+from assistant.answer.evidence import Support, select_evidence
 from assistant.answer.prompting import (
     ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
@@ -98,6 +98,7 @@ class AnswerPipeline:
             window=turn.window,
         )
         passages = dated.passages
+        retrieval = self.settings.retrieval
         evidence, support = select_evidence(
             turn.retrieval_query,
             passages,
@@ -113,7 +114,9 @@ class AnswerPipeline:
             result = _Draft(form="none", text=f"No article in the archive is dated on or before {turn.as_of}.")
         elif dated.window_is_empty and turn.window is not None:
             result = _Draft(form="none", text=f"No article from {turn.window.label()} is in the archive.")
-        elif evidence and not support.is_weak(self.settings.retrieval.min_relevance):
+        elif evidence and support.is_weak(retrieval.min_relevance, retrieval.missing_terms_share):
+            result = _Draft(form="none", text=ABSTAIN_TEXT, gate=_gate_signals(support, retrieval.min_relevance))
+        elif evidence:
             if self.llm is None:
                 result = extractive_draft(evidence)
             else:
@@ -253,7 +256,7 @@ class AnswerPipeline:
             best = evidence[0]
             if best.coverage >= self.settings.retrieval.quote_min_coverage:
                 return extractive_draft(evidence, unsupported=(text,))
-            return _Draft(form="none", text=ABSTAIN_TEXT)
+            return _Draft(form="none", text=ABSTAIN_TEXT, gate={"model_abstained": 1.0})
         sources = {e.number: e.quote for e in evidence}
         if not _has_content(text) or _echoes(text, question) or not _answers_question(text, question):
             return None
@@ -276,7 +279,7 @@ class AnswerPipeline:
             and answers_kind(best.quote, expected_answer_kind(question))
         ):
             return extractive_draft(evidence, unsupported=rejected)
-        return _Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected)
+        return _Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected, gate={"no_checked_answer": 1.0})
 
     # -- trust ---------------------------------------------------------------------------------------------------
     @property
@@ -292,7 +295,7 @@ class AnswerPipeline:
     ) -> _Judged:
         """Signals, confidence and status of a draft: verified only when the calibrated confidence is high."""
         if draft.form == "none":
-            return _Judged(draft, "abstained", None, {})
+            return _Judged(draft, "abstained", None, dict(draft.gate))
         if draft.calculation is not None:
             signals = self._calculation_signals(question, draft, evidence, passages)
         else:
@@ -435,6 +438,8 @@ class _Draft:
     calculation: Calculation | None = None
     shown: tuple[str, ...] = ()
     """The sentences the model read for this draft (empty when no model was asked)."""
+    gate: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Why the engine abstained before asking the model (its relevance and missing names), for diagnosis."""
 
 
 @dataclass(frozen=True)
@@ -451,6 +456,15 @@ def dated_answer(answer: Answer, turn: Turn) -> Answer:
         return answer
     read = turn.window.label() if turn.window is not None else ""
     return dataclasses.replace(answer, as_of=turn.as_of.isoformat(), dates_read=read)
+
+
+def _gate_signals(support: Support, min_relevance: float) -> dict[str, float]:
+    """What made the pre-model gate abstain: a best sentence below the relevance floor, or missing names."""
+    return {
+        "gate_relevance": round(support.best_relevance, 4),
+        "gate_below_relevance": float(support.best_relevance < min_relevance),
+        "gate_missing_share": round(support.missing_share, 4),
+    }
 
 
 def _at_or_above(confidence: float, gate: float | None) -> bool:
