@@ -29,7 +29,7 @@ from assistant.llm.registry import make_llm
 from assistant.settings import Settings
 from assistant.store.chunk_store import ChunkStore
 from assistant.store.embedding import Embedder, make_embedder
-from assistant.times import parse_as_of, resolve_times
+from assistant.times import parse_as_of
 from assistant.types import Answer, Article, IngestReport, StreamEvent
 
 log = logging.getLogger(__name__)
@@ -334,7 +334,6 @@ class Conversation:
             top_k=top_k,
             filters=filters or None,
             as_of=day,
-            window=resolve_times(question, day),
         )
         pipeline = self.assistant._pipeline()
         self.questions.append(question)

@@ -150,7 +150,10 @@ class FakeConversation:
         self.numbering: dict[tuple[str, int], int] = {}
         self.questions: list[str] = []
 
-    def stream(self, question: str, *, top_k: int | None = None, filters: dict | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, question: str, *, top_k: int | None = None, filters: dict | None = None, as_of: str | None = None
+    ) -> Iterator[StreamEvent]:
+        self.as_of = as_of
         cleaned = " ".join((question or "").split())
         if not cleaned:
             raise QuestionError("The question is empty: type a question about the articles.")

@@ -68,6 +68,11 @@ def citation_bar(answer: Answer | None, error: str | None = None) -> str:
     total = answer.timings.get("total")
     if total is not None:
         parts.append(f'<span class="timing">{total:.1f} s</span>')
+    if answer.dates_read:
+        parts.append(
+            f'<span class="dates-read" title="the days the question named, read against its as-of date">'
+            f"read as of {escape(answer.as_of)}: articles of {escape(answer.dates_read)} first</span>"
+        )
     chips = [
         f'<button type="button" class="chip" data-cite="{c.number}" title="{escape(c.quote)}">'
         f"<b>[{c.number}]</b> {escape(shorten(c.title or c.doc_id, 48))}</button>"
@@ -159,12 +164,19 @@ def article_window(length: int, start: int, end: int) -> tuple[int, int]:
     return max(0, start - WINDOW_CHARS), min(length, end + WINDOW_CHARS)
 
 
+def _dated(passage: RetrievedPassage) -> str:
+    """' · CNN, 2024-01-05' after a passage's headline, when its article has an outlet or a date."""
+    about = ", ".join(x for x in (passage.source, passage.published) if x)
+    return f' <span class="dated">\u00b7 {escape(about)}</span>' if about else ""
+
+
 def passage_list(passages: Iterable[RetrievedPassage], *, exclude: str | None = None) -> str:
     """Retrieved passages, most relevant first, with their rank."""
     items = [
         f'<li class="passage"><span class="rank" title="rank among the passages retrieved for the question">'
         f"#{rank}</span> "
-        f'<b>{escape(p.title or p.doc_id)}</b><div class="passage-text">{escape(shorten(p.text, 400))}</div></li>'
+        f"<b>{escape(p.title or p.doc_id)}</b>{_dated(p)}"
+        f'<div class="passage-text">{escape(shorten(p.text, 400))}</div></li>'
         for rank, p in enumerate(passages, start=1)
         if p.chunk_id != exclude
     ]
