@@ -1,8 +1,61 @@
-"""What a question asks: the kind of answer, the thing counted, the kind of place, the names it needs (pure)."""
+"""What a question asks, read once per turn: the kind of answer, the thing counted, the kind of place, the options,
+the computation, the names it needs (pure). ``analyse_question`` builds a ``QuestionAnalysis`` the steps share."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """All the answering steps ask of a question, parsed once (see ``analyse_question``)."""
+
+    text: str
+    expects: str | None
+    """The kind of answer asked for: 'year', 'date', 'quantity', 'time' (when), or None."""
+    counted: str | None
+    """The words a "how many" question counts ("U.S. troops" in "How many U.S. troops are in Iraq?")."""
+    measured: str | None
+    """What a superlative question measures ("ferry crossing" in "How many minutes was the longest ferry crossing?")."""
+    place_kinds: frozenset[str]
+    """Kinds of place a "which/what <kind>" question asks for ("base" in "Near which air base ..."), maybe none."""
+    is_choice: bool
+    """The question offers alternatives ("Which came first, the siege or the truce?")."""
+    options: tuple[str, str] | None
+    """The two alternatives a choice question offers, when they can be told apart."""
+    direction: str | None
+    """'more' or 'less' when a choice question asks which option has more or less of something."""
+    superlative: str | None
+    """'more' for "the longest/largest/most ...", 'less' for "the shortest/smallest/fewest ...", else None."""
+    computation: str | None
+    """'compare', 'span', 'diff', 'add', 'percent', 'extreme', 'count' or None (see ``_computation``)."""
+    question_type: str
+    """The first wh-word ('who', 'what', ...), 'yesno' for a question that starts with a verb, else 'other'."""
+    key_terms: tuple[str, ...]
+    """Names and figures an answering passage must mention ('Jordan', '2019')."""
+
+
+def analyse_question(question: str) -> QuestionAnalysis:
+    """Read ``question`` once: everything the retrieval, answering and checking steps ask of it."""
+    options = _choice_options(question)
+    direction = _direction(question) if options is not None else None
+    counted = _counted_phrase(question.replace(".", ""))  # "U.S. troops", not "U.S"
+    return QuestionAnalysis(
+        text=question,
+        expects=_expected_answer_kind(question),
+        counted=counted,
+        measured=_measured_thing(question),
+        place_kinds=_asked_place_kinds(question),
+        is_choice=bool(_CHOICE.search(question)),
+        options=options,
+        direction=direction,
+        superlative=_direction(question, superlative=True),
+        computation="compare" if direction is not None else _computation(question, counted),
+        question_type=_question_type(question),
+        key_terms=tuple(key_terms(question)),
+    )
+
 
 _QUESTION_WORDS = frozenset(
     """
@@ -23,7 +76,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def key_terms(question: str) -> list[str]:
-    """Names and figures in a question that an answering passage must mention (e.g. 'Jordan', '2019')."""
+    """Names and figures in a text that an answering passage must mention (e.g. 'Jordan', '2019')."""
     found = []
     for match in re.finditer(r"\b([A-Z][A-Za-z.\-']*[A-Za-z]|[A-Z]\.?|\d[\d,.]*)", question):
         word = match.group(1)
@@ -44,8 +97,7 @@ _EXPECTS = (
 )
 
 
-def expected_answer_kind(question: str) -> str | None:
-    """What a question asks for: 'year', 'date', 'quantity', 'time' (when), or None."""
+def _expected_answer_kind(question: str) -> str | None:
     for pattern, kind in _EXPECTS:
         if pattern.search(question):
             return kind
@@ -63,31 +115,22 @@ _CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)
 PLACE_KINDS = frozenset("base city town village province state country district region county airport".split())
 
 
-def counted_phrase(question: str) -> str | None:
-    """The words a "how many" question counts ("U.S. troops" in "How many U.S. troops are in Iraq?"), or None."""
+def _counted_phrase(question: str) -> str | None:
     match = _HOW_MANY.search(question)
     return match.group(1) if match else None
 
 
-def asked_place_kinds(question: str) -> frozenset[str]:
-    """Kinds of place a "which/what <kind>" question asks for ("base" in "Near which air base ..."), maybe none."""
+def _asked_place_kinds(question: str) -> frozenset[str]:
     match = _WHICH.search(question)
     if match is None:
         return frozenset()
     return frozenset(w for w in match.group(1).lower().split() if w in PLACE_KINDS)
 
 
-def is_choice_question(question: str) -> bool:
-    """True for a question offering alternatives ("Which came first, the siege or the truce?")."""
-    return bool(_CHOICE.search(question))
-
-
 _OPTION_LIMIT = 8  # words; a longer "or" clause is a sentence, not a list of options
 
 
-def choice_options(question: str) -> tuple[str, str] | None:
-    """The two alternatives a choice question offers ("under 18", "18 to 24" in "Which group is larger: under 18
-    or 18 to 24?"), or None when it offers none that can be told apart."""
+def _choice_options(question: str) -> tuple[str, str] | None:
     body = question.strip().rstrip("?").strip()
     cut = body.lower().rfind(" or ")
     if cut < 0:
@@ -102,16 +145,9 @@ def choice_options(question: str) -> tuple[str, str] | None:
 
 
 _WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
-# Words that ask for a number the text may not state: a difference, a total, a span, a share.
-_COMPUTE_CUES = re.compile(
-    r"\bhow many (more|fewer|less|years|days|months|weeks|points|yards|times)\b|\b(difference|combined|in total|"
-    r"total|altogether|sum|longer|shorter|older|younger|percent(age)? (of|were|was) not|after|before|between)\b",
-    re.I,
-)
 
 
-def question_type(question: str) -> str:
-    """The question's wh-word (the first one), 'yesno' for a question that starts with a verb, else 'other'."""
+def _question_type(question: str) -> str:
     match = _WH_WORD.search(question)
     if match:
         return match.group(1).lower().replace("whom", "who").replace("whose", "who")
@@ -120,15 +156,28 @@ def question_type(question: str) -> str:
     return "other"
 
 
-def asks_for_computation(question: str) -> bool:
-    """True when the wording suggests an answer computed from the text (a difference, a total, a span)."""
-    return bool(_COMPUTE_CUES.search(question))
+# -- comparison words: one list, read by the choice, superlative and operation rules ------------------------------
+_COMPARISON = {
+    "more": frozenset("more most larger largest bigger biggest greater greatest higher highest longer longest".split()),
+    "less": frozenset("fewer fewest less least smaller smallest lower lowest shorter shortest".split()),
+}
+_SUPERLATIVE = "(?:" + "|".join(sorted(w for ws in _COMPARISON.values() for w in ws if w.endswith("est"))) + ")"
+
+
+def _direction(question: str, *, superlative: bool = False) -> str | None:
+    """'more' or 'less' by the comparison words of ``question`` (only "-est" words and "most" if ``superlative``)."""
+    words = set(re.findall(r"[a-z]+", question.lower()))
+    if superlative:
+        words = {w for w in words if w.endswith("est") or w == "most"}
+    more, less = bool(words & _COMPARISON["more"]), bool(words & _COMPARISON["less"])
+    if more == less:
+        return None
+    return "more" if more else "less"
 
 
 # -- computations ------------------------------------------------------------------------------------------------------
 # What a question asks the engine to compute, tried in order: a span of time, a difference, a sum, a share, the
 # longest or shortest, then a count of mentions. A question that matches none needs no arithmetic.
-_SUPERLATIVES = r"(?:longest|shortest|largest|smallest|biggest|highest|lowest|fewest)"
 _TIME_UNITS = r"(?:years?|days?|months?|weeks?|decades?|centuries|hours?)"
 _COMPUTATIONS = (
     (
@@ -160,13 +209,7 @@ _COMPUTATIONS = (
         "percent",
         re.compile(r"\b(?:what|which) (?:percent(?:age)?|share|proportion)\b|\bhow many percent\b", re.I),
     ),
-    (
-        "extreme",
-        re.compile(
-            rf"\bhow (?:many|much|long)\b.*\b{_SUPERLATIVES}\b",
-            re.I,
-        ),
-    ),
+    ("extreme", re.compile(rf"\bhow (?:many|much|long)\b.*\b{_SUPERLATIVE}\b", re.I)),
 )
 # Words a "how many" question measures in, rather than things that can be listed one by one.
 _MEASURES = frozenset(
@@ -176,53 +219,30 @@ second seconds decade decades century centuries mile miles kilometer kilometers 
 foot inch inches pound pounds ton tons dollar dollars euro euros degree degrees time times people persons
 """.split()
 )
-
-
 _SUPERLATIVE_THING = re.compile(
-    rf"\b{_SUPERLATIVES}\s+(.+?)(?=\s+(?:of|in|by|for|during|"
+    rf"\b{_SUPERLATIVE}\s+(.+?)(?=\s+(?:of|in|by|for|during|"
     r"that|which|who|to|from|on|at|was|were|is|did|do|does|have|has|had)\b|\s*[?,;]|\.(?=\s|$)|$)",
     re.I,
 )
 
 
-def measured_thing(question: str) -> str | None:
-    """What a "how many … the longest/shortest …" question measures ("touchdown pass" in "How many yards was the
-    longest touchdown pass of the game?"), or None."""
+def _measured_thing(question: str) -> str | None:
     match = _SUPERLATIVE_THING.search(question)
     return match.group(1) if match else None
 
 
-_MORE = re.compile(r"\b(more|most|larger|largest|bigger|biggest|greater|greatest|higher|highest)\b", re.I)
-_LESS = re.compile(r"\b(fewer|fewest|less|least|smaller|smallest|lower|lowest)\b", re.I)
+def _computation(question: str, counted: str | None) -> str | None:
+    """'span', 'diff', 'add', 'percent', 'extreme', 'count' or None ('compare' is decided from the options).
 
-
-def compared_direction(question: str) -> str | None:
-    """'more' or 'less' when a choice question asks which of its two options has more or less of something
-    ("Which group was larger, the killed or the captured?"), else None."""
-    if choice_options(question) is None:
-        return None
-    more, less = bool(_MORE.search(question)), bool(_LESS.search(question))
-    if more == less:
-        return None
-    return "more" if more else "less"
-
-
-def computation_asked(question: str) -> str | None:
-    """The computation a question asks for: 'compare', 'span', 'diff', 'add', 'percent', 'extreme', 'count' or None.
-
-    'compare' is a choice between two options by a number each has ("Which were there more of, rockets or drones?").
-    'count' is "how many <things>" where the things can be listed (touchdowns, rockets), not measured (yards, years);
+    'count' is "how many <things>" where the things can be listed (rockets, ballots), not measured (yards, years);
     whether the articles state the count outright is for the answering step to judge.
     """
-    if compared_direction(question) is not None:
-        return "compare"
     for kind, pattern in _COMPUTATIONS:
         if pattern.search(question):
             return kind
-    phrase = counted_phrase(question.replace(".", ""))  # "U.S. troops", not "U.S"
-    if phrase is None or not re.search(r"\bhow many\b", question, re.I):
+    if counted is None or not re.search(r"\bhow many\b", question, re.I):
         return None
-    words = re.findall(r"[a-z]+", phrase.lower())
+    words = re.findall(r"[a-z]+", counted.lower())
     if not words or words[-1] in _MEASURES or not words[-1].endswith("s"):
         return None
     return "count"

@@ -92,6 +92,7 @@ def routing(rows: list[dict[str, Any]]) -> dict[str, Any]:
     reads all the passage's sentences here (the engine reads the retrieved ones).
     """
     from assistant.answer.calculation_step import route
+    from assistant.question import analyse_question
     from assistant.text import split_sentences
     from assistant.types import Chunk, Evidence
 
@@ -105,7 +106,7 @@ def routing(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 Evidence(number=i, quote=row["passage"][s:e], chunk=chunk, start=s, end=e, score=0.0)
                 for i, (s, e) in enumerate(split_sentences(row["passage"]), start=1)
             ]
-            routed = route(row["question"], evidence) is not None
+            routed = route(analyse_question(row["question"]), evidence) is not None
             label = _label(row)
             counts[f"{label}:{'routed' if routed else 'kept'}"] += 1
             if row["kind"] == "number":
@@ -125,10 +126,10 @@ def routing(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _label(row: dict[str, Any]) -> str:
-    from assistant.question import compared_direction
+    from assistant.question import analyse_question
 
     if row["kind"] != "number":
-        return "choice" if compared_direction(row["question"]) else "no_calculation"
+        return "choice" if analyse_question(row["question"]).direction else "no_calculation"
     return "either" if gold_in_passage(row) else "calculation"
 
 

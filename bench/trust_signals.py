@@ -55,6 +55,7 @@ def ambiguity(cases: list[dict[str, Any]], store: Path) -> list[dict[str, float]
     """Per case: the cited article's lead over the best other article, and the articles among the evidence."""
     from assistant.answer.evidence import select_evidence
     from assistant.engine import Assistant
+    from assistant.question import analyse_question
 
     assistant = Assistant(Assistant.open(store).settings, llm=None)
     pipeline = assistant._pipeline()
@@ -64,7 +65,7 @@ def ambiguity(cases: list[dict[str, Any]], store: Path) -> list[dict[str, float]
         vector = pipeline.embedder.embed([question])[0]
         passages = pipeline.retriever.retrieve(question, query_vector=vector)
         evidence, _ = select_evidence(
-            question,
+            analyse_question(question),
             passages,
             pipeline.embedder,
             limit=assistant.settings.retrieval.evidence_sentences,

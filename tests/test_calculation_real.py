@@ -7,6 +7,7 @@ import pytest
 from assistant.answer.calculation_prompt import build_calculation_messages, calculation_grammar, read_calculation
 from assistant.checks.calculation import evaluate
 from assistant.engine import Assistant
+from assistant.question import analyse_question
 from assistant.settings import Settings
 from assistant.types import Chunk, Evidence
 from tests.conftest import SEED_CORPUS, link_model_cache
@@ -32,7 +33,7 @@ def test_grammar_holds_the_model_to_one_operation_over_existing_sentences(real_a
     assert llm is not None
     raw = "".join(
         llm.stream(
-            build_calculation_messages(question, evidence, ("DIFF",)),
+            build_calculation_messages(analyse_question(question), evidence, ("DIFF",)),
             max_tokens=80,
             grammar=calculation_grammar(("DIFF",), [1]),
         )

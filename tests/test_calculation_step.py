@@ -14,7 +14,7 @@ from assistant.answer.calculation_prompt import (
     read_calculation,
 )
 from assistant.answer.calculation_step import count_is_stated, route
-from assistant.question import computation_asked
+from assistant.question import analyse_question
 from tests.conftest import SEED_CORPUS, FakeLLM
 
 SUM = "How many U.S. troops are there in Iraq and Syria combined?"
@@ -47,24 +47,26 @@ SUM = "How many U.S. troops are there in Iraq and Syria combined?"
     ],
 )
 def test_computation_asked_reads_the_kind_of_arithmetic_from_the_question(question: str, kind: str | None) -> None:
-    assert computation_asked(question) == kind
+    assert analyse_question(question).computation == kind
 
 
 def test_a_count_the_article_states_keeps_todays_path() -> None:
     stated = ["The U.S. currently has around 2,500 troops in Iraq and 900 in eastern Syria."]
-    assert count_is_stated("How many U.S. troops are in Iraq?", stated)
-    assert count_is_stated("How many drones did U.S. forces shoot down?", ["U.S. forces shot down two drones."])
-    assert route("How many U.S. troops are in Iraq?") is not None  # without evidence it would count
+    assert count_is_stated(analyse_question("How many U.S. troops are in Iraq?"), stated)
+    assert count_is_stated(
+        analyse_question("How many drones did U.S. forces shoot down?"), ["U.S. forces shot down two drones."]
+    )
+    assert route(analyse_question("How many U.S. troops are in Iraq?")) is not None  # without evidence it would count
     listed = ["Kasay kicked a 23-yard field goal.", "Kasay added a 45-yard field goal."]
-    assert not count_is_stated("How many field goals did Kasay kick?", listed)
+    assert not count_is_stated(analyse_question("How many field goals did Kasay kick?"), listed)
 
 
 def test_operations_follow_the_question() -> None:
-    assert operations_for("span", "How many years did the war last?") == ("YEARS_BETWEEN", "DIFF")
-    assert operations_for("span", "How many days after the attack?") == ("DAYS_BETWEEN", "DIFF")
-    assert operations_for("extreme", "How many yards was the longest field goal?") == ("MAX",)
-    assert operations_for("extreme", "How many yards was the shortest touchdown run?") == ("MIN",)
-    assert operations_for("count", "How many field goals did Kasay kick?") == ("COUNT", "ADD")
+    assert operations_for("span", analyse_question("How many years did the war last?")) == ("YEARS_BETWEEN", "DIFF")
+    assert operations_for("span", analyse_question("How many days after the attack?")) == ("DAYS_BETWEEN", "DIFF")
+    assert operations_for("extreme", analyse_question("How many yards was the longest field goal?")) == ("MAX",)
+    assert operations_for("extreme", analyse_question("How many yards was the shortest touchdown run?")) == ("MIN",)
+    assert operations_for("count", analyse_question("How many field goals did Kasay kick?")) == ("COUNT", "ADD")
 
 
 def test_grammar_allows_only_the_routed_operations_and_existing_sentences() -> None:
@@ -76,7 +78,7 @@ def test_grammar_allows_only_the_routed_operations_and_existing_sentences() -> N
 
 
 def test_prompt_shows_worked_examples_of_the_allowed_operations_only(fake_evidence) -> None:
-    messages = build_calculation_messages(SUM, fake_evidence, ("ADD",))
+    messages = build_calculation_messages(analyse_question(SUM), fake_evidence, ("ADD",))
     system = messages[0]["content"]
     assert "\nADD(1,200 passengers on Friday [1], 950 on Saturday [1])\n" in system and system.endswith("\nNONE")
     assert "DIFF(1,200" not in system and "COUNT(the first ferry" not in system
@@ -214,7 +216,7 @@ def test_a_calculation_over_figures_of_two_articles_is_refused(fake_assistant_fa
         return f"MAX(40-yard field goal [{hawks}], 52-yard field goal [{owls}])"
 
     question = "How many yards was the longest field goal?"
-    assert computation_asked(question) == "extreme"
+    assert analyse_question(question).computation == "extreme"
     refused = fake_assistant_factory(FakeLLM(calculation_then_reply(reply), yes=0.99))
     refused.ingest([corpus])
     answer = refused.ask(question)
@@ -305,9 +307,9 @@ def test_a_count_stated_under_another_word_for_the_same_thing_keeps_todays_path(
 
     sentences = ["The U.S. has around 2,500 troops in Iraq, and two drones were shot down."]
     question = "How many American soldiers does the U.S. have in Iraq?"
-    assert not count_is_stated(question, sentences), "no embedder: only the same word counts"
-    assert count_is_stated(question, sentences, embed), "troops are soldiers: the count is stated"
-    assert not count_is_stated("How many soldiers were there?", ["Two drones were seen."], embed)
+    assert not count_is_stated(analyse_question(question), sentences), "no embedder: only the same word counts"
+    assert count_is_stated(analyse_question(question), sentences, embed), "troops are soldiers: the count is stated"
+    assert not count_is_stated(analyse_question("How many soldiers were there?"), ["Two drones were seen."], embed)
 
 
 CHOICE = "Where did the U.S. have more troops, in Iraq or in eastern Syria?"
@@ -352,6 +354,4 @@ def test_a_choice_the_operands_cannot_decide_takes_todays_path(seed_assistant, e
     ],
 )
 def test_measured_thing_is_what_follows_the_superlative(question: str, thing: str | None) -> None:
-    from assistant.question import measured_thing
-
-    assert measured_thing(question) == thing
+    assert analyse_question(question).measured == thing

@@ -178,8 +178,9 @@ def test_the_shipped_calibrator_of_the_default_model_loads() -> None:
 def test_every_answer_says_whether_it_was_computed_so_the_flag_can_carry_weight() -> None:
     from assistant.checks.signals import DraftFacts, compute_signals
     from assistant.evaluation.calibrating import examples_from_results
+    from assistant.question import analyse_question
 
-    plain = compute_signals("Who won?", DraftFacts(text="Smith [1]", form="answer"), [], [])
+    plain = compute_signals(analyse_question("Who won?"), DraftFacts(text="Smith [1]", form="answer"), [], [])
     assert plain["calculated"] == 0.0, "a flag present only when true is imputed as always true and weighs nothing"
     older = {"suite": "s", "cases": [{"status": "unconfirmed", "correct": True, "signals": {"lp_mean": -0.1}}]}
     assert examples_from_results(older)[0].signals["calculated"] == 0.0

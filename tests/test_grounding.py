@@ -14,7 +14,7 @@ from assistant.checks.grounding import (
     verify_answer,
 )
 from assistant.numbers import normalize_number_text, numbers_in, parse_dates, parse_quantities
-from assistant.question import expected_answer_kind
+from assistant.question import analyse_question
 
 SOURCES = {
     1: "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. military "
@@ -189,7 +189,7 @@ def test_recite_moves_a_claim_to_the_source_that_supports_it() -> None:
     ],
 )
 def test_answer_must_be_of_the_kind_the_question_asks_for(question, kind, good, bad) -> None:
-    assert expected_answer_kind(question) == kind
+    assert analyse_question(question).expects == kind
     assert answers_kind(good, kind)
     if bad is not None:
         assert not answers_kind(bad, kind)
@@ -212,7 +212,7 @@ def test_answer_must_be_of_the_kind_the_question_asks_for(question, kind, good, 
     ],
 )
 def test_a_count_must_count_what_the_question_asks_about(answer: str, question: str, expected: bool) -> None:
-    assert counts_what_was_asked(answer, question) is expected
+    assert counts_what_was_asked(answer, analyse_question(question)) is expected
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_a_count_must_count_what_the_question_asks_about(answer: str, question: 
     ],
 )
 def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: str, expected: bool) -> None:
-    assert names_the_kind_asked(answer, question) is expected
+    assert names_the_kind_asked(answer, analyse_question(question)) is expected
 
 
 @pytest.mark.parametrize(
@@ -248,4 +248,4 @@ def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: s
 def test_a_choice_question_is_answered_with_one_of_its_options(question: str, answer: str, ok: bool) -> None:
     from assistant.checks.grounding import picks_an_option
 
-    assert picks_an_option(answer, question) is ok
+    assert picks_an_option(answer, analyse_question(question)) is ok

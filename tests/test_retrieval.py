@@ -6,7 +6,7 @@ from pathlib import Path
 
 from assistant.answer.evidence import select_evidence
 from assistant.answer.retrieval import fuse, keep_leaders
-from assistant.question import key_terms
+from assistant.question import analyse_question, key_terms
 from assistant.store.lexical import Entry, Filters, TantivyIndex
 from assistant.text import terms
 from assistant.types import Chunk, Passage
@@ -107,10 +107,12 @@ def test_evidence_picks_relevant_sentences_and_flags_missing_names() -> None:
         chunk=chunk("a", "Two drones were shot down near Ain al-Asad. The weather was mild. Rockets came from Zummar."),
         score=1.0,
     )
-    evidence, support = select_evidence("Where were the drones shot down?", [passage], FakeEmbedder(), limit=2)
+    evidence, support = select_evidence(
+        analyse_question("Where were the drones shot down?"), [passage], FakeEmbedder(), limit=2
+    )
     assert evidence[0].quote == "Two drones were shot down near Ain al-Asad."
     assert evidence[0].number == 1 and not support.missing_terms
-    _, weak = select_evidence("How many soldiers died in Jordan?", [passage], FakeEmbedder(), limit=2)
+    _, weak = select_evidence(analyse_question("How many soldiers died in Jordan?"), [passage], FakeEmbedder(), limit=2)
     assert weak.missing_terms == ("Jordan",) and weak.is_weak(0.0)
 
 
@@ -126,5 +128,7 @@ def test_evidence_offsets_point_into_the_article() -> None:
         paragraph_index=1,
         sentence_spans=((0, 26), (27, 40)),
     )
-    evidence, _ = select_evidence("How many troops?", [Passage(chunk=c, score=1.0)], FakeEmbedder(), limit=1)
+    evidence, _ = select_evidence(
+        analyse_question("How many troops?"), [Passage(chunk=c, score=1.0)], FakeEmbedder(), limit=1
+    )
     assert text[evidence[0].start : evidence[0].end] == evidence[0].quote == "The base hosts 900 troops."

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from assistant.checks.calculation import NO_CALCULATION, OPERATIONS, Calculation, format_number
 from assistant.llm.base import ChatMessage
-from assistant.question import compared_direction
+from assistant.question import QuestionAnalysis
 from assistant.types import Evidence
 
 SYSTEM_PROMPT = (
@@ -61,8 +61,6 @@ _EXAMPLES: dict[str, tuple[str, str]] = {
     ),
 }
 _NONE_EXAMPLE = ("How many tickets were sold online?", NO_CALCULATION)
-_LARGEST = re.compile(r"\b(longest|largest|biggest|highest|most|greatest)\b", re.I)
-_SMALLEST = re.compile(r"\b(shortest|smallest|lowest|fewest|least)\b", re.I)
 
 
 # A choice between two options by their numbers: the engine answers with the option whose operand is larger (MAX)
@@ -79,11 +77,11 @@ _CHOICE_EXAMPLES: dict[str, tuple[str, str]] = {
 }
 
 
-def operations_for(kind: str, question: str) -> tuple[str, ...]:
-    """The operations that can answer a question routed as ``kind`` (see ``question.computation_asked``)."""
-    lowered = question.lower()
+def operations_for(kind: str, question: QuestionAnalysis) -> tuple[str, ...]:
+    """The operations that can answer a question routed as ``kind`` (see ``QuestionAnalysis.computation``)."""
+    lowered = question.text.lower()
     if kind == "compare":
-        return ("MIN",) if compared_direction(question) == "less" else ("MAX",)
+        return ("MIN",) if question.direction == "less" else ("MAX",)
     if kind == "span":
         if re.search(r"\b(years?|decades?|centuries)\b", lowered):
             return ("YEARS_BETWEEN", "DIFF")
@@ -91,9 +89,7 @@ def operations_for(kind: str, question: str) -> tuple[str, ...]:
             return ("DAYS_BETWEEN", "DIFF")
         return ("DIFF",)
     if kind == "extreme":
-        if _SMALLEST.search(question):
-            return ("MIN",)
-        return ("MAX",) if _LARGEST.search(question) else ("MAX", "MIN")
+        return {"less": ("MIN",), "more": ("MAX",)}.get(question.superlative or "", ("MAX", "MIN"))
     return {
         "diff": ("DIFF",),
         "add": ("ADD", "COUNT"),
@@ -103,18 +99,18 @@ def operations_for(kind: str, question: str) -> tuple[str, ...]:
 
 
 def build_calculation_messages(
-    question: str, evidence: Sequence[Evidence], operations: Sequence[str]
+    question: QuestionAnalysis, evidence: Sequence[Evidence], operations: Sequence[str]
 ) -> list[ChatMessage]:
     """System prompt with worked examples of the allowed operations (and of NONE), then the sources and question.
 
     The examples share one set of made-up sources and sit in the system prompt, which keeps the prompt short.
     """
-    shown_for = _CHOICE_EXAMPLES if compared_direction(question) is not None else _EXAMPLES
+    shown_for = _CHOICE_EXAMPLES if question.direction is not None else _EXAMPLES
     examples = [shown_for.get(name) or _EXAMPLES[name] for name in operations if name in _EXAMPLES]
     shown = "\n".join(f"Question: {q}\n{a}" for q, a in [*examples, _NONE_EXAMPLE])
     system = f"{SYSTEM_PROMPT}\n\nExample sources:\n{_EXAMPLE_SOURCES}\n\nExamples:\n{shown}"
     sources = "\n".join(f"[{e.number}] {' '.join(e.quote.split())}" for e in evidence)
-    return [{"role": "system", "content": system}, {"role": "user", "content": _user_turn(sources, question)}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": _user_turn(sources, question.text)}]
 
 
 def _user_turn(sources: str, question: str) -> str:

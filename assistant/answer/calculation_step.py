@@ -17,7 +17,7 @@ from assistant.answer.calculation_prompt import (
 from assistant.checks.calculation import Calculation, choose_option, evaluate, require_thing
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.numbers import parse_quantities
-from assistant.question import choice_options, computation_asked, counted_phrase, measured_thing
+from assistant.question import QuestionAnalysis
 from assistant.settings import CalculationSettings
 from assistant.text import STOPWORDS, terms
 from assistant.types import Evidence
@@ -49,14 +49,16 @@ SAME_THING = 0.7
 WordVectors = Callable[[list[str]], Sequence[Sequence[float]]]
 
 
-def route(question: str, evidence: Sequence[Evidence] = (), embed: WordVectors | None = None) -> Route | None:
+def route(
+    question: QuestionAnalysis, evidence: Sequence[Evidence] = (), embed: WordVectors | None = None
+) -> Route | None:
     """The computation ``question`` asks for, or None for today's path.
 
     A "how many <things>" question is only counted item by item when no sentence states the count outright
     ("two drones" answers "how many drones" as it stands; with ``embed``, "2,500 troops" answers "how many
     soldiers" too).
     """
-    kind = computation_asked(question)
+    kind = question.computation
     if kind is None:
         return None
     if kind == "count" and count_is_stated(question, [e.quote for e in evidence], embed):
@@ -64,10 +66,10 @@ def route(question: str, evidence: Sequence[Evidence] = (), embed: WordVectors |
     return Route(kind, operations_for(kind, question))
 
 
-def count_is_stated(question: str, sentences: Sequence[str], embed: WordVectors | None = None) -> bool:
+def count_is_stated(question: QuestionAnalysis, sentences: Sequence[str], embed: WordVectors | None = None) -> bool:
     """True when a sentence puts a number right before the thing counted ("two drones", "2,500 troops"), or, given
     ``embed``, before a word whose embedding is that close to the counted word ("2,500 troops": soldiers)."""
-    phrase = counted_phrase(question.replace(".", ""))
+    phrase = question.counted
     if phrase is None:
         return False
     counted = set(terms(phrase.replace("-", " ")))
@@ -111,7 +113,7 @@ class CalculationStep:
         self.settings = settings
         self.llm = llm
 
-    def write(self, question: str, evidence: Sequence[Evidence], routed: Route) -> Written:
+    def write(self, question: QuestionAnalysis, evidence: Sequence[Evidence], routed: Route) -> Written:
         """The model's calculation for ``question`` over ``evidence``, parsed, checked and computed."""
         started = time.perf_counter()
         messages = build_calculation_messages(question, evidence, routed.operations)
@@ -123,10 +125,10 @@ class CalculationStep:
         raw = "".join(stream)
         sources = {e.number: e.quote for e in evidence}
         calculation = evaluate(read_calculation(raw), sources)
-        options = choice_options(question) if routed.kind == "compare" else None
+        options = question.options if routed.kind == "compare" else None
         if options is not None:
             calculation = choose_option(calculation, options, sources)
-        thing = measured_thing(question) if routed.kind == "extreme" else None
+        thing = question.measured if routed.kind == "extreme" else None
         if thing is not None:
             calculation = require_thing(calculation, thing, sources)
         if calculation.operation and calculation.operation not in routed.operations:
@@ -143,8 +145,8 @@ class CalculationStep:
                 calculation = replace(calculation, value=None, error=why)
         return Written(calculation, raw, tuple(messages), tuple(trace.token_logprobs), time.perf_counter() - started)
 
-    def check(self, question: str, calculation: Calculation, evidence: Sequence[Evidence]) -> float | None:
+    def check(self, question: QuestionAnalysis, calculation: Calculation, evidence: Sequence[Evidence]) -> float | None:
         """P(yes) that the calculation answers the question with the right numbers (None if the model cannot say)."""
         by_number = {e.number: e.quote for e in evidence}
         quotes = [by_number[n] for n in calculation.citations if n in by_number]
-        return self.llm.yes_probability(build_calculation_check(question, calculation, quotes))
+        return self.llm.yes_probability(build_calculation_check(question.text, calculation, quotes))

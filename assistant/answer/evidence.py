@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.question import ALIASES, key_terms
+from assistant.question import ALIASES, QuestionAnalysis
 from assistant.store.embedding import Embedder
 from assistant.store.vectors import unpack_int8
 from assistant.text import terms
@@ -84,7 +84,7 @@ def _spread(scored: list[Any], limit: int, per_article: int) -> list[Any]:
 
 
 def select_evidence(
-    question: str,
+    question: QuestionAnalysis,
     passages: Sequence[Passage],
     embedder: Embedder,
     *,
@@ -93,7 +93,8 @@ def select_evidence(
     weights: Mapping[str, float] | None = None,
     per_article: int = 0,
 ) -> tuple[list[Evidence], Support]:
-    """The ``limit`` most relevant distinct sentences, numbered [1].. in order of relevance.
+    """The ``limit`` most relevant distinct sentences to ``question`` (the retrieval query's analysis), numbered
+    [1].. in order of relevance.
 
     ``weights`` (by chunk id, e.g. how near its article's date is to the days asked about) order the sentences
     without changing the relevance the gates read; ``per_article`` caps the sentences taken from one article so
@@ -119,18 +120,18 @@ def select_evidence(
             sentence_terms.append(set(words))
             stored.append(vectors[index] if vectors is not None else None)
     if not candidates:
-        return [], Support(0.0, tuple(key_terms(question)))
+        return [], Support(0.0, question.key_terms)
     # Sentence vectors computed at ingest are used as they are; only sentences of chunks stored without them
     # (stores written before they existed) are embedded now.
     unknown = [c[2] for c, v in zip(candidates, stored, strict=True) if v is None]
     if question_vector is None:
-        question_vector, *fresh = embedder.embed([question, *unknown])
+        question_vector, *fresh = embedder.embed([question.text, *unknown])
     else:
         fresh = embedder.embed(unknown) if unknown else []
     fresh_iter = iter(fresh)
     matrix = np.asarray([v if v is not None else next(fresh_iter) for v in stored], dtype=np.float32)
     dense_scores = (matrix @ np.asarray(question_vector, dtype=np.float32)).tolist()
-    question_terms = set(terms(question))
+    question_terms = set(terms(question.text))
     df = {t: sum(t in s for s in sentence_terms) for t in question_terms}
     idf = {t: math.log(1 + len(candidates) / (1 + df[t])) for t in question_terms}
     total_idf = sum(idf.values()) or 1.0
@@ -155,7 +156,7 @@ def select_evidence(
     ]
     pool_text = " ".join(p.chunk.text for p in passages)
     pool_terms = set(terms(pool_text))
-    asked = key_terms(question)
+    asked = question.key_terms
     missing = tuple(t for t in asked if not _term_present(t, pool_terms, pool_text))
     best = max(item[0] for item in scored)
     return evidence, Support(best_relevance=best, missing_terms=missing, key_terms=len(asked))

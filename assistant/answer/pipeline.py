@@ -40,7 +40,7 @@ from assistant.checks.signals import DraftFacts, compute_signals
 from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.markers import MARKER, cited_numbers, without_markers
-from assistant.question import expected_answer_kind, is_choice_question
+from assistant.question import QuestionAnalysis, analyse_question
 from assistant.settings import Settings
 from assistant.store.embedding import Embedder
 from assistant.text import terms
@@ -84,6 +84,8 @@ class AnswerPipeline:
         """Yield text deltas while generating, then the final Answer."""
         began = time.perf_counter()
         timings: dict[str, float] = {}
+        asked = analyse_question(turn.question)
+        searched = asked if turn.retrieval_query == turn.question else analyse_question(turn.retrieval_query)
         if self.settings.trust.calibrated:
             _ = self.calibrator  # a configured file that cannot be used fails here, before any work is done
         query_vector = self.embedder.embed([turn.retrieval_query])[0]
@@ -100,10 +102,10 @@ class AnswerPipeline:
         passages = dated.passages
         retrieval = self.settings.retrieval
         evidence, support = select_evidence(
-            turn.retrieval_query,
+            searched,
             passages,
             self.embedder,
-            limit=self._evidence_limit(turn),
+            limit=self._evidence_limit(asked),
             question_vector=query_vector,
             weights=dated.weights,
             per_article=self.settings.retrieval.sentences_per_article,
@@ -121,16 +123,16 @@ class AnswerPipeline:
                 result = extractive_draft(evidence)
             else:
                 try:
-                    if self._calculates(turn):
-                        result, evidence = yield from self._calculate(turn, evidence, timings)
+                    if self._calculates(asked):
+                        result, evidence = yield from self._calculate(turn, asked, evidence, timings)
                     else:
-                        result = yield from self._generate_and_verify(turn, evidence, timings)
+                        result = yield from self._generate_and_verify(turn, asked, evidence, timings)
                 except (LLMUnavailableError, ModelNotFoundError, ModelCorruptError) as err:
                     result = model_unavailable_draft(evidence, err)
         timings.setdefault("generate", 0.0)
         timings.setdefault("verify", 0.0)
         started = time.perf_counter()
-        judged = self._judge(turn.question, result, evidence, passages)
+        judged = self._judge(asked, result, evidence, passages)
         timings["check"] = time.perf_counter() - started
         timings["total"] = time.perf_counter() - began
         answer = self._assemble(turn.question, judged, evidence, passages, numbering, timings)
@@ -142,7 +144,7 @@ class AnswerPipeline:
         return bool(found)
 
     def _generate_and_verify(
-        self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
+        self, turn: Turn, asked: QuestionAnalysis, evidence: list[Evidence], timings: dict[str, float]
     ) -> Generator[StreamEvent, None, _Draft]:
         assert self.llm is not None
         max_tokens = self.settings.llm.max_tokens
@@ -162,7 +164,7 @@ class AnswerPipeline:
         timings["generate"] = time.perf_counter() - started
         checked = time.perf_counter()
         raw = "".join(pieces)
-        draft = self._check(raw, evidence, turn.question)
+        draft = self._check(raw, evidence, asked)
         timings["verify"] = time.perf_counter() - checked
         if draft is None:
             started = time.perf_counter()
@@ -175,11 +177,11 @@ class AnswerPipeline:
             )
             timings["generate"] += time.perf_counter() - started
             checked = time.perf_counter()
-            draft = self._check(retry, evidence, turn.question)
+            draft = self._check(retry, evidence, asked)
             if draft is not None:
                 draft = dataclasses.replace(draft, retried=True)
             else:
-                draft = self._fallback(turn.question, evidence, (tidy_answer(raw), tidy_answer(retry)))
+                draft = self._fallback(asked, evidence, (tidy_answer(raw), tidy_answer(retry)))
             raw = retry
             timings["verify"] += time.perf_counter() - checked
         return dataclasses.replace(
@@ -192,28 +194,28 @@ class AnswerPipeline:
         )
 
     # -- calculation: questions that ask for arithmetic (the model writes it, the engine computes it) -------------
-    def _calculates(self, turn: Turn) -> bool:
+    def _calculates(self, asked: QuestionAnalysis) -> bool:
         """True when the question asks for a computation and a model is there to write it."""
-        return self.llm is not None and self.settings.calculation.enabled and route(turn.question) is not None
+        return self.llm is not None and self.settings.calculation.enabled and route(asked) is not None
 
-    def _evidence_limit(self, turn: Turn) -> int:
+    def _evidence_limit(self, asked: QuestionAnalysis) -> int:
         """Sentences to select: more for a calculation, whose operands may sit in sentences far apart."""
         limit = self.settings.retrieval.evidence_sentences
-        return max(limit, self.settings.calculation.evidence_sentences) if self._calculates(turn) else limit
+        return max(limit, self.settings.calculation.evidence_sentences) if self._calculates(asked) else limit
 
     def _calculate(
-        self, turn: Turn, evidence: list[Evidence], timings: dict[str, float]
+        self, turn: Turn, asked: QuestionAnalysis, evidence: list[Evidence], timings: dict[str, float]
     ) -> Generator[StreamEvent, None, tuple[_Draft, list[Evidence]]]:
         """A computed answer with its working; when no calculation holds up, today's path on today's evidence."""
         assert self.llm is not None
-        routed = route(turn.question, evidence, self.embedder.embed)
+        routed = route(asked, evidence, self.embedder.embed)
         written = None
         if routed is not None:
-            written = CalculationStep(self.settings.calculation, self.llm).write(turn.question, evidence, routed)
+            written = CalculationStep(self.settings.calculation, self.llm).write(asked, evidence, routed)
             timings["generate"] = written.seconds
         if written is None or not written.calculation.ok:
             evidence = evidence[: self.settings.retrieval.evidence_sentences]
-            draft = yield from self._generate_and_verify(turn, evidence, timings)
+            draft = yield from self._generate_and_verify(turn, asked, evidence, timings)
             if written is not None:
                 timings["generate"] += written.seconds
                 draft = dataclasses.replace(draft, unsupported=(*draft.unsupported, _rejected(written.calculation)))
@@ -234,7 +236,7 @@ class AnswerPipeline:
         return draft, evidence
 
     def _calculation_signals(
-        self, question: str, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+        self, question: QuestionAnalysis, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
     ) -> dict[str, float]:
         """Signals of a computed answer: the usual ones, what its operands are and whether each is in its sentence,
         and the model's check of the calculation in a second role."""
@@ -249,7 +251,7 @@ class AnswerPipeline:
                 signals["calc_check_yes"] = round(yes, 5)
         return signals
 
-    def _check(self, raw: str, evidence: Sequence[Evidence], question: str) -> _Draft | None:
+    def _check(self, raw: str, evidence: Sequence[Evidence], question: QuestionAnalysis) -> _Draft | None:
         """A verified or partly verified draft, an abstention, or None when nothing survives."""
         text = tidy_answer(raw)
         if is_abstention(text):
@@ -269,14 +271,14 @@ class AnswerPipeline:
             return _Draft(form="partial", text=kept, unsupported=tuple(verification.unsupported))
         return None
 
-    def _fallback(self, question: str, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
+    def _fallback(self, question: QuestionAnalysis, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
         """Quote the best sentence when it is clearly on topic and holds the kind of thing asked for (a count
         for "how many", a date for "when"); otherwise say the articles don't say."""
         best = evidence[0] if evidence else None
         if (
             best is not None
             and best.score >= self.settings.retrieval.fallback_min_relevance
-            and answers_kind(best.quote, expected_answer_kind(question))
+            and answers_kind(best.quote, question.expects)
         ):
             return extractive_draft(evidence, unsupported=rejected)
         return _Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected, gate={"no_checked_answer": 1.0})
@@ -291,7 +293,7 @@ class AnswerPipeline:
         return self._calibrator
 
     def _judge(
-        self, question: str, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+        self, question: QuestionAnalysis, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
     ) -> _Judged:
         """Signals, confidence and status of a draft: verified only when the calibrated confidence is high."""
         if draft.form == "none":
@@ -321,7 +323,7 @@ class AnswerPipeline:
         )
         if calibrator is None:
             if samplable and trust.sample_all:
-                signals["sample_agreement"] = self._sample_agreement(question, draft)
+                signals["sample_agreement"] = self._sample_agreement(question.text, draft)
             return _Judged(draft, "fallback" if draft.form == "quote" else "unconfirmed", None, signals)
         confidence = calibrator.probability(signals)
         floor = calibrator.abstain_below if trust.abstain_below is None else trust.abstain_below
@@ -331,7 +333,7 @@ class AnswerPipeline:
             return _Judged(draft, "fallback", confidence, signals)
         threshold = calibrator.verified_threshold(signals)
         if samplable and (trust.sample_all or _at_or_above(confidence, calibrator.consistency_gate())):
-            signals["sample_agreement"] = self._sample_agreement(question, draft)
+            signals["sample_agreement"] = self._sample_agreement(question.text, draft)
             if calibrator.consistency_stage is not None:
                 signals["first_confidence"] = round(confidence, 5)
                 confidence = calibrator.with_consistency(confidence, signals["sample_agreement"])
@@ -525,11 +527,11 @@ def model_unavailable_draft(evidence: Sequence[Evidence], err: Exception) -> _Dr
     )
 
 
-def _answers_question(text: str, question: str) -> bool:
+def _answers_question(text: str, question: QuestionAnalysis) -> bool:
     """True when the answer holds the kind of thing asked for, counts what a "how many" question counts and
     names the kind of place a "which" question asks for."""
     return (
-        answers_kind(text, expected_answer_kind(question))
+        answers_kind(text, question.expects)
         and counts_what_was_asked(text, question)
         and names_the_kind_asked(text, question)
         and picks_an_option(text, question)
@@ -541,16 +543,16 @@ def _has_content(text: str) -> bool:
     return bool(re.search(r"[A-Za-z0-9]", without_markers(text, "")))
 
 
-def _echoes(text: str, question: str) -> bool:
+def _echoes(text: str, question: QuestionAnalysis) -> bool:
     """True when every content word of the answer is already in the question ("Normandy" for "Where is Normandy?").
 
     A choice question ("Which came first, the siege or the truce?") is answered with words of the question, so
     it never counts as an echo.
     """
-    if is_choice_question(question):
+    if question.is_choice:
         return False
     words = set(terms(without_markers(text)))
-    return bool(words) and words <= set(terms(question))
+    return bool(words) and words <= set(terms(question.text))
 
 
 def _citation(number: int, evidence: Evidence) -> Citation:

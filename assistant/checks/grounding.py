@@ -19,7 +19,7 @@ from assistant.numbers import (
     same_number,
     strip_citations,
 )
-from assistant.question import PLACE_KINDS, asked_place_kinds, choice_options, counted_phrase
+from assistant.question import PLACE_KINDS, QuestionAnalysis
 from assistant.text import split_sentences, terms
 
 __all__ = [
@@ -334,13 +334,13 @@ def _count_vocabulary() -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
     return frozenset(terms(_ANY_COUNT)), tuple(frozenset(terms(words)) for words in _COUNT_SYNONYMS)
 
 
-def counts_what_was_asked(answer: str, question: str) -> bool:
+def counts_what_was_asked(answer: str, question: QuestionAnalysis) -> bool:
     """False when a "how many X" question gets a count of something else ("2 drones" for "how many fighters").
 
     Only a count directly followed by a plural noun is judged ("About 900 [1]" passes); the noun must share a
     stem with the counted words of the question, or be a known synonym of one.
     """
-    phrase = counted_phrase(question)
+    phrase = question.counted
     if phrase is None:
         return True
     asked = set(terms(phrase))
@@ -363,12 +363,12 @@ def counts_what_was_asked(answer: str, question: str) -> bool:
     return any(word in related for word in counted) or bool(set(terms(text)) & asked)
 
 
-def names_the_kind_asked(answer: str, question: str) -> bool:
+def names_the_kind_asked(answer: str, question: QuestionAnalysis) -> bool:
     """False when "which <kind of place>" gets a different kind of place ("Anbar province" for "which air base").
 
     Only the place kinds in ``PLACE_KINDS`` are judged; any other question or answer passes.
     """
-    asked = asked_place_kinds(question)
+    asked = question.place_kinds
     if not asked:
         return True
     named = {w for w in re.findall(r"[a-z]+", MARKER_RUN.sub(" ", answer).lower()) if w in PLACE_KINDS}
@@ -402,12 +402,12 @@ def recite(answer: str, sources: Mapping[int, str]) -> str:
     return " ".join(out)
 
 
-def picks_an_option(answer: str, question: str) -> bool:
+def picks_an_option(answer: str, question: QuestionAnalysis) -> bool:
     """False when a choice question ("Which is larger: A or B?") gets an answer naming neither option ("31.2%").
 
     Options are told apart by the words only one of them has; a question without such options always passes.
     """
-    options = choice_options(question)
+    options = question.options
     if options is None:
         return True
     first, second = (set(terms(option)) for option in options)

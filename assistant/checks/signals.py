@@ -9,13 +9,7 @@ from dataclasses import dataclass
 
 from assistant.markers import cited_numbers, without_markers
 from assistant.numbers import parse_quantities
-from assistant.question import (
-    asks_for_computation,
-    choice_options,
-    expected_answer_kind,
-    key_terms,
-    question_type,
-)
+from assistant.question import QuestionAnalysis
 from assistant.text import terms
 from assistant.types import Evidence, Passage
 
@@ -40,13 +34,13 @@ def answer_terms(text: str) -> set[str]:
 
 
 def compute_signals(
-    question: str, facts: DraftFacts, evidence: Sequence[Evidence], passages: Sequence[Passage]
+    question: QuestionAnalysis, facts: DraftFacts, evidence: Sequence[Evidence], passages: Sequence[Passage]
 ) -> dict[str, float]:
     """Named numeric signals of one answer; a signal the backend cannot give is left out (the calibrator imputes)."""
     by_number = {e.number: e for e in evidence}
     cited = [by_number[n] for n in cited_numbers(facts.text) if n in by_number]
     best = evidence[0] if evidence else None
-    question_terms = set(terms(question))
+    question_terms = set(terms(question.text))
     said = answer_terms(facts.text) - question_terms
     signals: dict[str, float] = {
         "form_answer": float(facts.form == "answer"),
@@ -58,7 +52,7 @@ def compute_signals(
         "cited_relevance": max((e.score for e in cited), default=0.0),
         "cited_coverage": max((e.coverage for e in cited), default=0.0),
         "cites_best": float(best is not None and any(e.number == best.number for e in cited)),
-        "kind_asked": float(expected_answer_kind(question) is not None),
+        "kind_asked": float(question.expects is not None),
         "answer_terms": float(min(len(said), 20)),
         "answer_new_share": len(said) / max(1, len(answer_terms(facts.text))),
         "agreement": _agreement(said, evidence),
@@ -94,25 +88,27 @@ def abstain_log(abstain_first: float) -> float:
 QUESTION_TYPES = ("who", "what", "which", "when", "where", "why", "how", "yesno")
 
 
-def question_signals(question: str, answer: str) -> dict[str, float]:
+def question_signals(question: QuestionAnalysis, answer: str) -> dict[str, float]:
     """What kind of question it is and what kind of answer it got (from their words alone)."""
-    kind = question_type(question)
+    kind = question.question_type
     signals = {f"q_{name}": float(kind == name) for name in QUESTION_TYPES}
-    signals["q_choice"] = float(choice_options(question) is not None)
-    signals["q_compute"] = float(asks_for_computation(question))
-    signals["q_words"] = float(min(len(question.split()), 40))
+    signals["q_choice"] = float(question.options is not None)
+    signals["q_compute"] = float(question.computation is not None)
+    signals["q_words"] = float(min(len(question.text.split()), 40))
     signals["a_number"] = float(bool(parse_quantities(without_markers(answer))))
     signals["a_words"] = float(min(len(without_markers(answer).split()), 40))
     return signals
 
 
-def alignment_signals(question: str, answer: str, quotes: Sequence[str], window: int = 8) -> dict[str, float]:
+def alignment_signals(
+    question: QuestionAnalysis, answer: str, quotes: Sequence[str], window: int = 8
+) -> dict[str, float]:
     """How the answer sits in its cited sentences: verbatim or not, how many of the question's words and names
     surround it, and which of the question's names the sentences lack (an unanswerable question often differs from
     the text in one such detail)."""
     body = without_markers(answer).strip().strip("\u201c\u201d\"'. ")
     text = " ".join(quotes)
-    asked = set(terms(question))
+    asked = set(terms(question.text))
     words = re.findall(r"[A-Za-z0-9]+(?:[.'-][A-Za-z0-9]+)*", text)
     word_terms = [terms(w) for w in words]
     said = [w for w in terms(body) if w not in asked]
@@ -121,7 +117,7 @@ def alignment_signals(question: str, answer: str, quotes: Sequence[str], window:
     for i in positions:
         for found in word_terms[max(0, i - window) : i + window + 1]:
             near.update(found)
-    names = key_terms(question)
+    names = question.key_terms
     text_terms = set(terms(text))
     missing = [n for n in names if not set(terms(n)) <= text_terms]
     return {
