@@ -15,7 +15,7 @@ SOURCES = {
     3: "In a separate incident on Monday, U.S. forces shot down two drones near the Ain al-Asad air base.",
     4: "The treaty was signed in 1699, and the war ended on 21 June 1716.",
     5: "The fort was besieged on 3 March 2021 and relieved on 17 March 2021; 0 defenders were lost.",
-    6: "Kasay kicked a 23-yard field goal, and Kasay added a 45-yard field goal before halftime.",
+    6: "Brannock kicked a 23-yard field goal, and Brannock added a 45-yard field goal before halftime.",
     7: "Of the 40 crew members, 10 were new hires.",
     8: "The county recorded 646 births in 1990 and 566 in 2000; the siege lasted from 1575-1577.",
     9: "Prices rose 70% to $5.11 a barrel.",
@@ -159,11 +159,11 @@ def test_max_and_min_pick_among_cited_values() -> None:
 
 def test_count_lists_each_item_and_a_repeat_counts_once() -> None:
     calculation = evaluate(
-        "COUNT(Kasay 23-yard field goal [6], 45-yard field goal [6], 23-yard field goal [6])", SOURCES
+        "COUNT(Brannock 23-yard field goal [6], 45-yard field goal [6], 23-yard field goal [6])", SOURCES
     )
     assert calculation.ok and calculation.value == 2 and calculation.kind == "count"
     assert calculation.notes == ("a repeated item was counted once",)
-    assert "counting: Kasay 23-yard field goal; 45-yard field goal" in calculation.render()
+    assert "counting: Brannock 23-yard field goal; 45-yard field goal" in calculation.render()
 
 
 def test_count_item_whose_words_are_not_in_its_sentence_is_not_found() -> None:
@@ -276,11 +276,11 @@ def test_a_choice_question_gets_the_option_whose_operand_wins(expression: str, o
 def test_a_word_names_an_option_it_starts_or_that_starts_it() -> None:
     from assistant.checks.calculation import choose_option
 
-    sources = {1: "Of those, 290,000 came from India and 110,000 from Bangladesh."}
+    sources = {1: "Of those, 290,000 came from Velmora and 110,000 from Ostland."}
     calculation = choose_option(
-        evaluate("MIN(290,000 came from India [1], 110,000 from Bangladesh [1])", sources), ("Indians", "Bangladeshis")
+        evaluate("MIN(290,000 came from Velmora [1], 110,000 from Ostland [1])", sources), ("Velmorans", "Ostlanders")
     )
-    assert calculation.render() == "Bangladeshis (110,000 from Bangladesh against 290,000 came from India) [1]"
+    assert calculation.render() == "Ostlanders (110,000 from Ostland against 290,000 came from Velmora) [1]"
 
 
 @pytest.mark.parametrize(
@@ -301,14 +301,14 @@ def test_a_choice_the_operands_cannot_decide_is_refused(expression: str, error: 
     assert not calculation.ok and error in calculation.error and calculation.render() == ""
 
 
-CENSUS = {1: "17.2% were of German American, 9.9% English American, 8.2% Irish American, and 6.7% Americans ancestry."}
+CENSUS = {1: "18.4% were of Karelic Velmoran, 9.7% Ostin Velmoran, 7.6% Brisk Velmoran, and 5.9% Velmorans ancestry."}
 
 
 def test_a_word_both_options_share_names_neither() -> None:
     from assistant.checks.calculation import choose_option
 
-    expression = "MAX(17.2% of German American [1], 9.9% English American [1])"
-    calculation = choose_option(evaluate(expression, CENSUS), ("English American", "Americans ancestry"))
+    expression = "MAX(18.4% of Karelic Velmoran [1], 9.7% Ostin Velmoran [1])"
+    calculation = choose_option(evaluate(expression, CENSUS), ("Ostin Velmoran", "Velmorans ancestry"))
     assert not calculation.ok and "do not tell which option" in calculation.error
 
 
@@ -325,11 +325,11 @@ def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
     ("expression", "options", "sources"),
     [
         (
-            "MAX(78.8% Hindi speakers [1], 4.1% Urdu speakers [1])",
-            ("Hindi speakers", "Urdu speakers"),
-            {1: "Tamil is spoken by 3,424,107 (78.8%), Urdu by 180,245 (4.1%), Hindi by 104,084 (2.4%)."},
+            "MAX(77.4% Tavi speakers [1], 4.5% Perel speakers [1])",
+            ("Tavi speakers", "Perel speakers"),
+            {1: "Oskan is spoken by 2,914,306 (77.4%), Perel by 170,512 (4.5%), Tavi by 98,311 (2.6%)."},
         ),
-        ("MAX(17.2% German American [1], 9.9% Irish American [1])", ("German American", "Irish American"), CENSUS),
+        ("MAX(18.4% Karelic Velmoran [1], 9.7% Brisk Velmoran [1])", ("Karelic Velmoran", "Brisk Velmoran"), CENSUS),
     ],
 )
 def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: str, options, sources) -> None:
@@ -343,17 +343,17 @@ def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: s
     ("expression", "options", "sources", "chosen"),
     [
         (
-            "MAX(17.2% German American [1], 8.2% Irish American [1])",
-            ("German American", "Irish American"),
+            "MAX(18.4% Karelic Velmoran [1], 7.6% Brisk Velmoran [1])",
+            ("Karelic Velmoran", "Brisk Velmoran"),
             CENSUS,
-            "German American",
+            "Karelic Velmoran",
         ),
         ("MIN(2,500 troops in Iraq [1], 900 in eastern Syria [1])", ("Iraq", "Syria"), SOURCES, "Syria"),
         (
-            "MAX(338,358 Macedonians [1], 8,595 Turks [2])",
-            ("Macedonians", "Turks"),
-            {1: "Macedonians were the largest group, with 338,358 inhabitants.", 2: "Then came Turks (8,595)."},
-            "Macedonians",
+            "MAX(312,447 Velmorans [1], 7,908 Ostins [2])",
+            ("Velmorans", "Ostins"),
+            {1: "Velmorans were the largest group, with 312,447 inhabitants.", 2: "Then came Ostins (7,908)."},
+            "Velmorans",
         ),
     ],
 )
@@ -365,14 +365,14 @@ def test_a_number_its_sentence_ties_to_its_own_option_is_chosen(expression: str,
 
 
 PLAYS = {
-    1: "Manning found Austin Collie on an eight-yard touchdown pass and Chad Simpson got a 31-yard touchdown run.",
-    2: "Kasay made a field goal of 33 yards, then a 43-yard field goal.",
+    1: "Hollis found Dario Penn on an eight-yard touchdown pass and Marco Lutz got a 31-yard touchdown run.",
+    2: "Brannock made a field goal of 33 yards, then a 43-yard field goal.",
 }
 
 
 @pytest.mark.parametrize(
     "expression",
-    ["MAX(31-yard touchdown run by Chad Simpson [1], 8-yard touchdown pass [1])", "MAX(31 [1], 8 [1])"],
+    ["MAX(31-yard touchdown run by Marco Lutz [1], 8-yard touchdown pass [1])", "MAX(31 [1], 8 [1])"],
 )
 def test_an_extreme_over_an_operand_that_is_not_the_thing_measured_is_refused(expression: str) -> None:
     from assistant.checks.calculation import require_thing

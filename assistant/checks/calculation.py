@@ -274,8 +274,8 @@ def choose_option(
 ) -> Calculation:
     """A computed MAX or MIN over the two options of a choice question, answered with the option whose operand won.
 
-    Each operand must name one option by the words that tell the options apart ("German" and "Irish" in "German
-    American or Irish American"): the operands are matched to the options the way that names the most of them,
+    Each operand must name one option by the words that tell the options apart ("north" and "south" in "the north
+    bank or the south bank"): the operands are matched to the options the way that names the most of them,
     and that match must beat the other way round. Equal values, or operands that name no option, leave no choice.
     With ``sources``, an operand whose number its sentence ties to another option than the one it names (see
     ``_tied_elsewhere``) is misread, and the calculation is refused too.
@@ -309,10 +309,10 @@ def choose_option(
 
 
 def require_thing(calculation: Calculation, thing: str, sources: Mapping[int, str]) -> Calculation:
-    """A MAX or MIN over operands that each are the thing the question measures ("touchdown pass" in "How many yards
-    was the longest touchdown pass?"): the thing's last word ("pass") in the operand's words, or beside its number
-    in its sentence (in the words up to the next number, or in the three words before it: "field goal of 33 yards");
-    "a 31-yard touchdown run" is no pass. Refused when an operand is not."""
+    """A MAX or MIN over operands that each are the thing the question measures ("hammer throw" in "How many meters
+    was the longest hammer throw?"): the thing's last word ("throw") in the operand's words, or beside its number
+    in its sentence (in the words up to the next number, or in the three words before it: "a throw of 61 meters");
+    "a 58-meter discus cast" is no throw. Refused when an operand is not."""
     head = terms(thing)[-1:]
     if not calculation.ok or calculation.operation not in ("MAX", "MIN") or not head:
         return calculation
@@ -351,7 +351,7 @@ def _telling_words(first: set[str], second: set[str]) -> tuple[set[str], set[str
 def _tied_elsewhere(value: Fraction, own: set[str], other: set[str], sentence: str) -> bool:
     """``sentence`` ties ``value`` to another option than ``own``: no clause stating the value names its option, and
     a clause stating it names the other option, or a clause naming its option states a different number instead
-    ("Tamil by 3,424,107 (78.8%), Urdu by 180,245 (4.1%), Hindi by 104,084 (2.4%)": 78.8% is not Hindi's)."""
+    ("Oskan is spoken by 2,914,306 (77.4%), Perel by 170,512 (4.5%), Tavi by 98,311 (2.6%)": 77.4% is not Tavi's)."""
     if not any(re.search("[a-z]", word) for word in own):
         return False  # options told apart by numbers alone ("between 20 and 24"): nothing to tie
     clauses = [c for c in _CLAUSE_BREAK.split(strip_citations(sentence)) if c]
