@@ -20,8 +20,6 @@ SOURCES = {
     8: "The county recorded 646 births in 1990 and 566 in 2000; the siege lasted from 1575-1577.",
     9: "Prices rose 70% to $5.11 a barrel.",
     10: "The seminary was built in 1665-66, and the 15-year-long war began in 1683.",
-    11: "Trade grew through the 1680s and collapsed in 1699.",
-    20: "In 2004, 660 clubs entered the cup, beating the record of 656 entrants from 1921.",
     21: "The game was released in 2001 and re-released on July 30, 2001; in 1990 troops were sent.",
 }
 
@@ -77,7 +75,6 @@ def test_an_operand_naming_two_years_is_refused_not_guessed(expression: str) -> 
         ("YEARS_BETWEEN(the siege lasted from 1575-1577 [8])", "2 years (from 1575 to 1577) [8]"),
         ("YEARS_BETWEEN(1575-1577 [8], the siege [8])", "2 years (from 1575 to 1577) [8]"),
         ("DAYS_BETWEEN(3 March 2021 to 17 March 2021 [5])", "14 days (from 3 March 2021 to 17 March 2021) [5]"),
-        ("YEARS_BETWEEN(built in 1665-66 [10])", "1 year (from 1665 to 1666) [10]"),
     ],
 )
 def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression: str, rendered: str) -> None:
@@ -92,7 +89,6 @@ def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression
         ("YEARS_BETWEEN(1699 [4])", "takes two points in time, got 1"),
         ("YEARS_BETWEEN(in 1575, 1576 and 1577 [8])", "more than one point in time"),
         ("YEARS_BETWEEN(the 15-year-long war from 1683 [10])", "more than one point in time"),
-        ("YEARS_BETWEEN(1665 to 67 [10])", "1667 is not in sentence [10]"),
     ],
 )
 def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expression: str, error: str) -> None:
@@ -104,25 +100,11 @@ def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expre
     ("expression", "error"),
     [
         ("YEARS_BETWEEN(the 15-year-long war [10], 1683 [10])", "no date or year in the operand"),
-        ("YEARS_BETWEEN(the 1680s [11], 1699 [11])", "no date or year in the operand"),
-        ("YEARS_BETWEEN(1680 [11], 1699 [11])", "is not in sentence [11]"),
     ],
 )
-def test_a_duration_or_a_decade_is_no_point_in_time(expression: str, error: str) -> None:
+def test_a_duration_is_no_point_in_time(expression: str, error: str) -> None:
     calculation = evaluate(expression, SOURCES)
     assert not calculation.ok and error in calculation.error
-
-
-@pytest.mark.parametrize(
-    "expression",
-    [
-        "YEARS_BETWEEN(656 entrants [20], 660 clubs entered [20])",
-        "YEARS_BETWEEN(record of 656 entrants [20], 2004 [20])",
-    ],
-)
-def test_a_number_that_counts_things_is_no_year(expression: str) -> None:
-    calculation = evaluate(expression, SOURCES)
-    assert not calculation.ok and "no date or year in the operand" in calculation.error
 
 
 def test_a_year_that_a_plural_noun_follows_is_still_a_year_after_in() -> None:
@@ -317,26 +299,8 @@ def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
 
     sources = {1: "The army had 5,389 non-commissioned officers and 3,183 officers."}
     expression = "MAX(5,389 non-commissioned officers [1], 3,183 officers [1])"
-    calculation = choose_option(evaluate(expression, sources), ("officers", "non-commissioned officers"), sources)
+    calculation = choose_option(evaluate(expression, sources), ("officers", "non-commissioned officers"))
     assert calculation.ok and calculation.chosen == "non-commissioned officers"
-
-
-@pytest.mark.parametrize(
-    ("expression", "options", "sources"),
-    [
-        (
-            "MAX(77.4% Tavi speakers [1], 4.5% Perel speakers [1])",
-            ("Tavi speakers", "Perel speakers"),
-            {1: "Oskan is spoken by 2,914,306 (77.4%), Perel by 170,512 (4.5%), Tavi by 98,311 (2.6%)."},
-        ),
-        ("MAX(18.4% Karelic Velmoran [1], 9.7% Brisk Velmoran [1])", ("Karelic Velmoran", "Brisk Velmoran"), CENSUS),
-    ],
-)
-def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: str, options, sources) -> None:
-    from assistant.checks.calculation import choose_option
-
-    calculation = choose_option(evaluate(expression, sources), options, sources)
-    assert not calculation.ok and "ties" in calculation.error
 
 
 @pytest.mark.parametrize(
@@ -357,10 +321,10 @@ def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: s
         ),
     ],
 )
-def test_a_number_its_sentence_ties_to_its_own_option_is_chosen(expression: str, options, sources, chosen) -> None:
+def test_the_option_whose_number_wins_is_chosen(expression: str, options, sources, chosen) -> None:
     from assistant.checks.calculation import choose_option
 
-    calculation = choose_option(evaluate(expression, sources), options, sources)
+    calculation = choose_option(evaluate(expression, sources), options)
     assert calculation.ok and calculation.chosen == chosen
 
 
