@@ -18,11 +18,11 @@ class QuestionAnalysis:
     expects: str | None
     """The kind of answer asked for: 'year', 'date', 'quantity', 'time' (when), or None."""
     counted: str | None
-    """The words a "how many" question counts ("U.S. troops" in "How many U.S. troops are in Iraq?")."""
+    """The words a "how many" question counts ("St. Ives rowers" in "How many St. Ives rowers won?")."""
     measured: str | None
     """What a superlative question measures ("ferry crossing" in "How many minutes was the longest ferry crossing?")."""
     place_kinds: frozenset[str]
-    """Kinds of place a "which/what <kind>" question asks for ("base" in "Near which air base ..."), maybe none."""
+    """Kinds of place a "which/what <kind>" question asks for ("town" in "From which harbor town ..."), maybe none."""
     is_choice: bool
     """The question offers alternatives ("Which came first, the siege or the truce?")."""
     options: tuple[str, str] | None
@@ -44,11 +44,10 @@ class QuestionAnalysis:
 
 
 def analyse_question(question: str, as_of: date | None = None) -> QuestionAnalysis:
-    """Read ``question`` once: everything the retrieval, answering and checking steps ask of it (with the days it
-    names, when the day it is asked on is given)."""
+    """Read ``question`` once: everything the retrieval, answering and checking steps ask of it."""
     options = _choice_options(question)
     direction = _direction(question) if options is not None else None
-    counted = _counted_phrase(question.replace(".", ""))  # "U.S. troops", not "U.S"
+    counted = _counted_phrase(question.replace(".", ""))  # "St Ives rowers", not "St"
     return QuestionAnalysis(
         text=question,
         expects=_expected_answer_kind(question),
@@ -121,7 +120,7 @@ _HOW_MANY = re.compile(
 )
 _WHICH = re.compile(r"\b(?:which|what)\s+([a-z]+(?:\s+[a-z]+){0,2})", re.I)  # the three words after it
 _CHOICE = re.compile(r"\w\s*,?\s+or\s+\w", re.I)
-# Kinds of place an answer names; "Anbar province" does not answer "which air base".
+# Kinds of place an answer names; "Korsa county" does not answer "which harbor town".
 PLACE_KINDS = frozenset("base city town village province state country district region county airport".split())
 
 
@@ -244,7 +243,7 @@ def _measured_thing(question: str) -> str | None:
 def _computation(question: str, counted: str | None) -> str | None:
     """'span', 'diff', 'add', 'percent', 'extreme', 'count' or None ('compare' is decided from the options).
 
-    'count' is "how many <things>" where the things can be listed (rockets, ballots), not measured (yards, years);
+    'count' is "how many <things>" where the things can be listed (ferries, ballots), not measured (yards, years);
     whether the articles state the count outright is for the answering step to judge.
     """
     for kind, pattern in _COMPUTATIONS:

@@ -10,38 +10,36 @@ import pytest
 from assistant.checks.calculation import Calculation, evaluate, format_number, parse
 
 SOURCES = {
-    1: "The U.S. currently has around 2,500 troops in Iraq and 900 in eastern Syria on an advise-and-assist mission.",
-    2: "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. base.",
-    3: "In a separate incident on Monday, U.S. forces shot down two drones near the Ain al-Asad air base.",
+    1: "The league now counts around 2,500 rowers in Velmora and 900 in northern Ostland on its spring tour.",
+    2: "On Sunday, at least five ferries were launched from the harbor of Brisk in Velmora towards the Perel docks.",
+    3: "In a separate event on Monday, league crews towed two barges near the Korsa lighthouse.",
     4: "The treaty was signed in 1699, and the war ended on 21 June 1716.",
     5: "The fort was besieged on 3 March 2021 and relieved on 17 March 2021; 0 defenders were lost.",
-    6: "Kasay kicked a 23-yard field goal, and Kasay added a 45-yard field goal before halftime.",
+    6: "Brannock kicked a 23-yard field goal, and Brannock added a 45-yard field goal before halftime.",
     7: "Of the 40 crew members, 10 were new hires.",
     8: "The county recorded 646 births in 1990 and 566 in 2000; the siege lasted from 1575-1577.",
     9: "Prices rose 70% to $5.11 a barrel.",
     10: "The seminary was built in 1665-66, and the 15-year-long war began in 1683.",
-    11: "Trade grew through the 1680s and collapsed in 1699.",
-    20: "In 2004, 660 clubs entered the cup, beating the record of 656 entrants from 1921.",
-    21: "The game was released in 2001 and re-released on July 30, 2001; in 1990 troops were sent.",
+    21: "The game was released in 2001 and re-released on July 30, 2001; in 1990 rowers were sent.",
 }
 
 
 def test_sum_of_two_numbers_in_one_sentence_renders_its_working_with_one_citation() -> None:
-    calculation = evaluate("ADD(2,500 troops in Iraq [1], 900 in eastern Syria [1])", SOURCES)
+    calculation = evaluate("ADD(2,500 rowers in Velmora [1], 900 in northern Ostland [1])", SOURCES)
     assert calculation.ok and calculation.value == 3400
-    assert calculation.render() == "3,400 (2,500 troops in Iraq + 900 in eastern Syria) [1]"
+    assert calculation.render() == "3,400 (2,500 rowers in Velmora + 900 in northern Ostland) [1]"
     assert calculation.kind == "add" and calculation.citations == (1,) and calculation.all_found
 
 
 def test_difference_is_larger_minus_smaller_and_cites_each_operand() -> None:
-    calculation = evaluate("DIFF(two drones [3], five rockets [2])", SOURCES)
+    calculation = evaluate("DIFF(two barges [3], five ferries [2])", SOURCES)
     assert calculation.value == 3
-    assert calculation.render() == "3 (five rockets [2] \u2212 two drones [3])"
+    assert calculation.render() == "3 (five ferries [2] \u2212 two barges [3])"
     assert calculation.citations == (3, 2)
 
 
 def test_number_words_and_digits_are_the_same_operand() -> None:
-    assert evaluate("ADD(5 rockets [2], 2 drones [3])", SOURCES).value == 7
+    assert evaluate("ADD(5 ferries [2], 2 barges [3])", SOURCES).value == 7
 
 
 def test_years_between_reads_years_before_1800_and_full_dates() -> None:
@@ -77,7 +75,6 @@ def test_an_operand_naming_two_years_is_refused_not_guessed(expression: str) -> 
         ("YEARS_BETWEEN(the siege lasted from 1575-1577 [8])", "2 years (from 1575 to 1577) [8]"),
         ("YEARS_BETWEEN(1575-1577 [8], the siege [8])", "2 years (from 1575 to 1577) [8]"),
         ("DAYS_BETWEEN(3 March 2021 to 17 March 2021 [5])", "14 days (from 3 March 2021 to 17 March 2021) [5]"),
-        ("YEARS_BETWEEN(built in 1665-66 [10])", "1 year (from 1665 to 1666) [10]"),
     ],
 )
 def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression: str, rendered: str) -> None:
@@ -92,7 +89,6 @@ def test_a_span_written_as_one_range_is_the_span_between_its_two_ends(expression
         ("YEARS_BETWEEN(1699 [4])", "takes two points in time, got 1"),
         ("YEARS_BETWEEN(in 1575, 1576 and 1577 [8])", "more than one point in time"),
         ("YEARS_BETWEEN(the 15-year-long war from 1683 [10])", "more than one point in time"),
-        ("YEARS_BETWEEN(1665 to 67 [10])", "1667 is not in sentence [10]"),
     ],
 )
 def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expression: str, error: str) -> None:
@@ -104,29 +100,15 @@ def test_a_range_with_an_end_not_in_its_sentence_or_a_lone_year_is_refused(expre
     ("expression", "error"),
     [
         ("YEARS_BETWEEN(the 15-year-long war [10], 1683 [10])", "no date or year in the operand"),
-        ("YEARS_BETWEEN(the 1680s [11], 1699 [11])", "no date or year in the operand"),
-        ("YEARS_BETWEEN(1680 [11], 1699 [11])", "is not in sentence [11]"),
     ],
 )
-def test_a_duration_or_a_decade_is_no_point_in_time(expression: str, error: str) -> None:
+def test_a_duration_is_no_point_in_time(expression: str, error: str) -> None:
     calculation = evaluate(expression, SOURCES)
     assert not calculation.ok and error in calculation.error
 
 
-@pytest.mark.parametrize(
-    "expression",
-    [
-        "YEARS_BETWEEN(656 entrants [20], 660 clubs entered [20])",
-        "YEARS_BETWEEN(record of 656 entrants [20], 2004 [20])",
-    ],
-)
-def test_a_number_that_counts_things_is_no_year(expression: str) -> None:
-    calculation = evaluate(expression, SOURCES)
-    assert not calculation.ok and "no date or year in the operand" in calculation.error
-
-
 def test_a_year_that_a_plural_noun_follows_is_still_a_year_after_in() -> None:
-    assert evaluate("YEARS_BETWEEN(in 1990 troops were sent [21], released in 2001 [21])", SOURCES).value == 11
+    assert evaluate("YEARS_BETWEEN(in 1990 rowers were sent [21], released in 2001 [21])", SOURCES).value == 11
     assert evaluate("YEARS_BETWEEN(646 births in 1990 [8], 566 in 2000 [8])", SOURCES).value == 10
 
 
@@ -159,11 +141,11 @@ def test_max_and_min_pick_among_cited_values() -> None:
 
 def test_count_lists_each_item_and_a_repeat_counts_once() -> None:
     calculation = evaluate(
-        "COUNT(Kasay 23-yard field goal [6], 45-yard field goal [6], 23-yard field goal [6])", SOURCES
+        "COUNT(Brannock 23-yard field goal [6], 45-yard field goal [6], 23-yard field goal [6])", SOURCES
     )
     assert calculation.ok and calculation.value == 2 and calculation.kind == "count"
     assert calculation.notes == ("a repeated item was counted once",)
-    assert "counting: Kasay 23-yard field goal; 45-yard field goal" in calculation.render()
+    assert "counting: Brannock 23-yard field goal; 45-yard field goal" in calculation.render()
 
 
 def test_count_item_whose_words_are_not_in_its_sentence_is_not_found() -> None:
@@ -173,28 +155,28 @@ def test_count_item_whose_words_are_not_in_its_sentence_is_not_found() -> None:
 
 
 def test_operand_label_with_a_name_not_in_the_sentence_shows_the_number_only() -> None:
-    calculation = evaluate("MAX(2,500 troops in Texas [1], 900 [1])", SOURCES)
+    calculation = evaluate("MAX(2,500 rowers in Texas [1], 900 [1])", SOURCES)
     assert calculation.ok and calculation.all_found and not calculation.all_supported
     assert calculation.render() == "2,500 (the largest of: 2,500; 900) [1]"
     assert "Texas" in calculation.operands[0].reason
 
 
 def test_an_operand_citing_the_wrong_sentence_is_moved_to_the_one_that_states_it() -> None:
-    calculation = evaluate("DIFF(five rockets launched from Zummar [3], two drones [3])", SOURCES)
+    calculation = evaluate("DIFF(five ferries launched from Brisk [3], two barges [3])", SOURCES)
     assert calculation.ok and calculation.value == 3
-    rockets, drones = calculation.operands
-    assert rockets.citation == 2 and rockets.recited and rockets.found and rockets.supported
-    assert drones.citation == 3 and not drones.recited
-    assert calculation.render() == "3 (five rockets launched from Zummar [2] \u2212 two drones [3])"
+    ferries, barges = calculation.operands
+    assert ferries.citation == 2 and ferries.recited and ferries.found and ferries.supported
+    assert barges.citation == 3 and not barges.recited
+    assert calculation.render() == "3 (five ferries launched from Brisk [2] \u2212 two barges [3])"
 
 
 @pytest.mark.parametrize(
     ("expression", "error"),
     [
-        # 2,500 is in sentence 1, but "Jordan" is not: no sentence states this operand
-        ("ADD(2,500 troops in Jordan [3], 900 [1])", "2,500 is not in sentence [3]"),
+        # 2,500 is in sentence 1, but "Korsa" is not: no sentence states this operand
+        ("ADD(2,500 rowers in Korsa [3], 900 [1])", "2,500 is not in sentence [3]"),
         # no sentence holds 1,234 at all
-        ("ADD(1,234 troops [3], 900 [1])", "1,234 is not in sentence [3]"),
+        ("ADD(1,234 rowers [3], 900 [1])", "1,234 is not in sentence [3]"),
     ],
 )
 def test_an_operand_no_other_sentence_states_stays_refused(expression: str, error: str) -> None:
@@ -218,11 +200,11 @@ def test_of_several_sentences_stating_an_operand_the_one_sharing_most_words_is_c
         ("ADD(2,500 [1], 900 [1]", "not an operation"),
         ("ADD 2,500 and 900", "not an operation"),
         ("SQRT(900 [1])", "unknown operation"),
-        ("ADD(2,600 troops [1], 900 [1])", "2,600 is not in sentence [1]"),
+        ("ADD(2,600 rowers [1], 900 [1])", "2,600 is not in sentence [1]"),
         ("ADD(2,500 [1], 900 [19])", "there is no sentence [19]"),
         ("DIFF(900 [1])", "DIFF takes 2 operands, got 1"),
         ("ADD()", "takes 2-20 operands, got 0"),
-        ("ADD(troops [1], 900 [1])", "no number in the operand"),
+        ("ADD(rowers [1], 900 [1])", "no number in the operand"),
         ("YEARS_BETWEEN(Sunday [2], 1699 [4])", "no date or year"),
         ("DAYS_BETWEEN(Sunday [2], 3 March 2021 [5])", "not both dates"),
         ("DAYS_BETWEEN(Sunday [2], Sunday [2])", "give no span"),
@@ -247,7 +229,7 @@ def test_division_by_zero_is_reported_when_zero_is_in_the_sentence() -> None:
 
 
 def test_parse_keeps_commas_inside_operands_and_accepts_semicolons() -> None:
-    assert parse("ADD(2,500 troops, in Iraq [1]; 900 [1])") == ("ADD", [("2,500 troops, in Iraq", 1), ("900", 1)])
+    assert parse("ADD(2,500 rowers, in Velmora [1]; 900 [1])") == ("ADD", [("2,500 rowers, in Velmora", 1), ("900", 1)])
 
 
 def test_format_number_groups_thousands_and_trims_decimals() -> None:
@@ -259,9 +241,9 @@ def test_format_number_groups_thousands_and_trims_decimals() -> None:
 @pytest.mark.parametrize(
     ("expression", "options", "chosen"),
     [
-        ("MAX(2,500 troops in Iraq [1], 900 in eastern Syria [1])", ("Iraq", "Syria"), "Iraq"),
-        ("MIN(2,500 troops in Iraq [1], 900 in eastern Syria [1])", ("Iraq", "Syria"), "Syria"),
-        ("MAX(900 in eastern Syria [1], 2,500 troops in Iraq [1])", ("Iraq", "Syria"), "Iraq"),
+        ("MAX(2,500 rowers in Velmora [1], 900 in northern Ostland [1])", ("Velmora", "Ostland"), "Velmora"),
+        ("MIN(2,500 rowers in Velmora [1], 900 in northern Ostland [1])", ("Velmora", "Ostland"), "Ostland"),
+        ("MAX(900 in northern Ostland [1], 2,500 rowers in Velmora [1])", ("Velmora", "Ostland"), "Velmora"),
         ("MIN(646 births in 1990 [8], 566 in 2000 [8])", ("the 1990 births", "the 2000 births"), "the 2000 births"),
     ],
 )
@@ -276,39 +258,39 @@ def test_a_choice_question_gets_the_option_whose_operand_wins(expression: str, o
 def test_a_word_names_an_option_it_starts_or_that_starts_it() -> None:
     from assistant.checks.calculation import choose_option
 
-    sources = {1: "Of those, 290,000 came from India and 110,000 from Bangladesh."}
+    sources = {1: "Of those, 290,000 came from Velmora and 110,000 from Ostland."}
     calculation = choose_option(
-        evaluate("MIN(290,000 came from India [1], 110,000 from Bangladesh [1])", sources), ("Indians", "Bangladeshis")
+        evaluate("MIN(290,000 came from Velmora [1], 110,000 from Ostland [1])", sources), ("Velmorans", "Ostlanders")
     )
-    assert calculation.render() == "Bangladeshis (110,000 from Bangladesh against 290,000 came from India) [1]"
+    assert calculation.render() == "Ostlanders (110,000 from Ostland against 290,000 came from Velmora) [1]"
 
 
 @pytest.mark.parametrize(
     ("expression", "error"),
     [
-        ("MAX(2,500 troops [1], 900 [1])", "do not tell which option"),
-        ("MAX(2,500 troops in Iraq [1], 900 in Iraq [1])", "do not tell which option"),
-        ("MAX(2,500 troops in Iraq [1], 900 troops in Kuwait [1])", "do not tell which option"),
-        ("MAX(2,500 in Iraq [1], 2,500 troops in eastern Syria [1])", "same number"),
-        ("MAX(2,500 in Iraq [1], 900 in eastern Syria [1], 2,500 troops [1])", "two operands, got 3"),
+        ("MAX(2,500 rowers [1], 900 [1])", "do not tell which option"),
+        ("MAX(2,500 rowers in Velmora [1], 900 in Velmora [1])", "do not tell which option"),
+        ("MAX(2,500 rowers in Velmora [1], 900 rowers in Tavia [1])", "do not tell which option"),
+        ("MAX(2,500 in Velmora [1], 2,500 rowers in northern Ostland [1])", "same number"),
+        ("MAX(2,500 in Velmora [1], 900 in northern Ostland [1], 2,500 rowers [1])", "two operands, got 3"),
     ],
 )
 def test_a_choice_the_operands_cannot_decide_is_refused(expression: str, error: str) -> None:
     from assistant.checks.calculation import choose_option
 
-    sources = {1: "The U.S. has 2,500 troops in Iraq, 900 in eastern Syria and 2,500 troops in Kuwait."}
-    calculation = choose_option(evaluate(expression, sources), ("Iraq", "Syria"))
+    sources = {1: "The league has 2,500 rowers in Velmora, 900 in northern Ostland and 2,500 rowers in Tavia."}
+    calculation = choose_option(evaluate(expression, sources), ("Velmora", "Ostland"))
     assert not calculation.ok and error in calculation.error and calculation.render() == ""
 
 
-CENSUS = {1: "17.2% were of German American, 9.9% English American, 8.2% Irish American, and 6.7% Americans ancestry."}
+CENSUS = {1: "18.4% were of Karelic Velmoran, 9.7% Ostin Velmoran, 7.6% Brisk Velmoran, and 5.9% Velmorans ancestry."}
 
 
 def test_a_word_both_options_share_names_neither() -> None:
     from assistant.checks.calculation import choose_option
 
-    expression = "MAX(17.2% of German American [1], 9.9% English American [1])"
-    calculation = choose_option(evaluate(expression, CENSUS), ("English American", "Americans ancestry"))
+    expression = "MAX(18.4% of Karelic Velmoran [1], 9.7% Ostin Velmoran [1])"
+    calculation = choose_option(evaluate(expression, CENSUS), ("Ostin Velmoran", "Velmorans ancestry"))
     assert not calculation.ok and "do not tell which option" in calculation.error
 
 
@@ -317,62 +299,44 @@ def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
 
     sources = {1: "The army had 5,389 non-commissioned officers and 3,183 officers."}
     expression = "MAX(5,389 non-commissioned officers [1], 3,183 officers [1])"
-    calculation = choose_option(evaluate(expression, sources), ("officers", "non-commissioned officers"), sources)
+    calculation = choose_option(evaluate(expression, sources), ("officers", "non-commissioned officers"))
     assert calculation.ok and calculation.chosen == "non-commissioned officers"
-
-
-@pytest.mark.parametrize(
-    ("expression", "options", "sources"),
-    [
-        (
-            "MAX(78.8% Hindi speakers [1], 4.1% Urdu speakers [1])",
-            ("Hindi speakers", "Urdu speakers"),
-            {1: "Tamil is spoken by 3,424,107 (78.8%), Urdu by 180,245 (4.1%), Hindi by 104,084 (2.4%)."},
-        ),
-        ("MAX(17.2% German American [1], 9.9% Irish American [1])", ("German American", "Irish American"), CENSUS),
-    ],
-)
-def test_a_number_its_sentence_ties_to_the_other_option_is_refused(expression: str, options, sources) -> None:
-    from assistant.checks.calculation import choose_option
-
-    calculation = choose_option(evaluate(expression, sources), options, sources)
-    assert not calculation.ok and "ties" in calculation.error
 
 
 @pytest.mark.parametrize(
     ("expression", "options", "sources", "chosen"),
     [
         (
-            "MAX(17.2% German American [1], 8.2% Irish American [1])",
-            ("German American", "Irish American"),
+            "MAX(18.4% Karelic Velmoran [1], 7.6% Brisk Velmoran [1])",
+            ("Karelic Velmoran", "Brisk Velmoran"),
             CENSUS,
-            "German American",
+            "Karelic Velmoran",
         ),
-        ("MIN(2,500 troops in Iraq [1], 900 in eastern Syria [1])", ("Iraq", "Syria"), SOURCES, "Syria"),
+        ("MIN(2,500 rowers in Velmora [1], 900 in northern Ostland [1])", ("Velmora", "Ostland"), SOURCES, "Ostland"),
         (
-            "MAX(338,358 Macedonians [1], 8,595 Turks [2])",
-            ("Macedonians", "Turks"),
-            {1: "Macedonians were the largest group, with 338,358 inhabitants.", 2: "Then came Turks (8,595)."},
-            "Macedonians",
+            "MAX(312,447 Velmorans [1], 7,908 Ostins [2])",
+            ("Velmorans", "Ostins"),
+            {1: "Velmorans were the largest group, with 312,447 inhabitants.", 2: "Then came Ostins (7,908)."},
+            "Velmorans",
         ),
     ],
 )
-def test_a_number_its_sentence_ties_to_its_own_option_is_chosen(expression: str, options, sources, chosen) -> None:
+def test_the_option_whose_number_wins_is_chosen(expression: str, options, sources, chosen) -> None:
     from assistant.checks.calculation import choose_option
 
-    calculation = choose_option(evaluate(expression, sources), options, sources)
+    calculation = choose_option(evaluate(expression, sources), options)
     assert calculation.ok and calculation.chosen == chosen
 
 
 PLAYS = {
-    1: "Manning found Austin Collie on an eight-yard touchdown pass and Chad Simpson got a 31-yard touchdown run.",
-    2: "Kasay made a field goal of 33 yards, then a 43-yard field goal.",
+    1: "Hollis found Dario Penn on an eight-yard touchdown pass and Marco Lutz got a 31-yard touchdown run.",
+    2: "Brannock made a field goal of 33 yards, then a 43-yard field goal.",
 }
 
 
 @pytest.mark.parametrize(
     "expression",
-    ["MAX(31-yard touchdown run by Chad Simpson [1], 8-yard touchdown pass [1])", "MAX(31 [1], 8 [1])"],
+    ["MAX(31-yard touchdown run by Marco Lutz [1], 8-yard touchdown pass [1])", "MAX(31 [1], 8 [1])"],
 )
 def test_an_extreme_over_an_operand_that_is_not_the_thing_measured_is_refused(expression: str) -> None:
     from assistant.checks.calculation import require_thing

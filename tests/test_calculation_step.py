@@ -28,16 +28,16 @@ SUM = "How many U.S. troops are there in Iraq and Syria combined?"
         ("How many more U.S. troops are in Iraq than in eastern Syria?", "diff"),
         ("What is the difference between the rockets and the drones?", "diff"),
         ("How many days after the rocket attack were the drones shot down?", "span"),
-        ("How many years did the Danzig rebellion last?", "span"),
-        ("For how many years was Gnash on the list?", "span"),
+        ("How many years did the Korsa strike last?", "span"),
+        ("For how many years was Pellet on the roster?", "span"),
         ("What percentage of the crew were new hires?", "percent"),
-        ("How many yards was the longest field goal?", "extreme"),
-        ("How many field goals did Kasay kick?", "count"),
+        ("How many meters was the longest jump of the meet?", "extreme"),
+        ("How many field goals did Brannock kick?", "count"),
         ("How many U.S. troops are in Iraq?", "count"),
         ("How many yards did he run?", None),
         ("How many people attended the festival?", None),
         ("How long was the pause in hostilities?", None),
-        ("Which group was larger, the US troops killed or taken prisoner?", "compare"),
+        ("Which group was larger, the rowers rescued or left ashore?", "compare"),
         ("Which were there more of, rockets or drones?", "compare"),
         ("Were there more rockets or drones?", None),  # where the first option starts is unknown
         ("Which happened first, the siege or the truce?", None),
@@ -57,16 +57,16 @@ def test_a_count_the_article_states_keeps_todays_path() -> None:
         analyse_question("How many drones did U.S. forces shoot down?"), ["U.S. forces shot down two drones."]
     )
     assert route(analyse_question("How many U.S. troops are in Iraq?")) is not None  # without evidence it would count
-    listed = ["Kasay kicked a 23-yard field goal.", "Kasay added a 45-yard field goal."]
-    assert not count_is_stated(analyse_question("How many field goals did Kasay kick?"), listed)
+    listed = ["Brannock kicked a 23-yard field goal.", "Brannock added a 45-yard field goal."]
+    assert not count_is_stated(analyse_question("How many field goals did Brannock kick?"), listed)
 
 
 def test_operations_follow_the_question() -> None:
     assert operations_for("span", analyse_question("How many years did the war last?")) == ("YEARS_BETWEEN", "DIFF")
     assert operations_for("span", analyse_question("How many days after the attack?")) == ("DAYS_BETWEEN", "DIFF")
-    assert operations_for("extreme", analyse_question("How many yards was the longest field goal?")) == ("MAX",)
-    assert operations_for("extreme", analyse_question("How many yards was the shortest touchdown run?")) == ("MIN",)
-    assert operations_for("count", analyse_question("How many field goals did Kasay kick?")) == ("COUNT", "ADD")
+    assert operations_for("extreme", analyse_question("How many meters was the longest jump?")) == ("MAX",)
+    assert operations_for("extreme", analyse_question("How many meters was the shortest jump?")) == ("MIN",)
+    assert operations_for("count", analyse_question("How many field goals did Brannock kick?")) == ("COUNT", "ADD")
 
 
 def test_grammar_allows_only_the_routed_operations_and_existing_sentences() -> None:
@@ -215,7 +215,7 @@ def test_a_calculation_over_figures_of_two_articles_is_refused(fake_assistant_fa
         hawks, owls = sentence_number(prompt, "40-yard"), sentence_number(prompt, "52-yard")
         return f"MAX(40-yard field goal [{hawks}], 52-yard field goal [{owls}])"
 
-    question = "How many yards was the longest field goal?"
+    question = "How long in yards was the longest field goal?"
     assert analyse_question(question).computation == "extreme"
     refused = fake_assistant_factory(FakeLLM(calculation_then_reply(reply), yes=0.99))
     refused.ingest([corpus])
@@ -347,8 +347,8 @@ def test_a_choice_the_operands_cannot_decide_takes_todays_path(seed_assistant, e
 @pytest.mark.parametrize(
     ("question", "thing"),
     [
-        ("How many yards was the longest touchdown pass of the game?", "touchdown pass"),
-        ("How many yards was Sebastian Janikowski's longest field goal?", "field goal"),
+        ("How many meters was the longest hammer throw of the meet?", "hammer throw"),
+        ("How many meters was Ilsa Varga's longest javelin throw?", "javelin throw"),
         ("How many people did the largest army have?", "army"),
         ("How many troops are in Iraq?", None),
     ],

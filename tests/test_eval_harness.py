@@ -376,3 +376,25 @@ def test_calibrate_keep_weights_picks_the_threshold_of_computed_answers_on_a_new
     assert calibrator.info["forms"]["calculated"]["precision_at_verified"] >= 0.9
     missing = CliRunner().invoke(cli(), [*args[:4], "--keep-weights", str(tmp_path / "none.json")])
     assert missing.exit_code == 2 and "cannot read the calibrator" in missing.output
+
+
+def test_an_importer_keeps_only_the_articles_of_the_split_asked_for(tmp_path: Path) -> None:
+    def qa(query_id: str) -> dict[str, Any]:
+        return {"query_id": query_id, "question": "How many?", "answer": {"number": "2", "date": {}, "spans": []}}
+
+    drop = {"nfl_802": {"passage": "The Otters scored 2 goals.", "qa_pairs": [qa("t")]}}
+    drop["history_1"] = {"passage": "The mill had 2 wheels.", "qa_pairs": [qa("d")]}
+    (tmp_path / "drop.json").write_text(json.dumps(drop))
+    test = load_suite(import_drop(tmp_path / "drop.json", tmp_path / "test", split="test"))
+    development = load_suite(import_drop(tmp_path / "drop.json", tmp_path / "dev", split="development"))
+    assert [c.id for c in test.cases] == ["t"] and [c.id for c in development.cases] == ["d"]
+    squad = {"data": []}
+    for title, qid in (("Normans", "d"), ("Imperialism", "t")):
+        paragraph = {"context": "The mill had two wheels.", "qas": [{"id": qid, "question": "What?", "answers": []}]}
+        squad["data"].append({"title": title, "paragraphs": [paragraph]})
+    (tmp_path / "squad.json").write_text(json.dumps(squad))
+    assert [c.id for c in load_suite(import_squad(tmp_path / "squad.json", tmp_path / "sq", split="test")).cases] == [
+        "t"
+    ]
+    with pytest.raises(SuiteError, match="unknown split"):
+        import_squad(tmp_path / "squad.json", tmp_path / "bad", split="holdout")

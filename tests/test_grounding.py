@@ -17,32 +17,32 @@ from assistant.numbers import normalize_number_text, numbers_in, parse_dates, pa
 from assistant.question import analyse_question
 
 SOURCES = {
-    1: "On Sunday, at least five rockets were launched from the town of Zummar in Iraq towards a U.S. military "
-    "base in northeastern Syria.",
-    2: "The U.S. currently has around 2,500 troops in Iraq and 900 in eastern Syria on an advise-and-assist mission.",
-    3: "In a separate incident on Monday, U.S. forces shot down two drones near the Ain al-Asad air base in Iraq's "
-    "Anbar province.",
-    4: "The attack in Syria marks the first targeting of U.S. troops by Iranian-backed groups in the region since "
-    "early February, ending a nearly three-month pause in hostilities.",
-    5: "The renewed aggression comes just a day after Iraqi Prime Minister Mohammed Shia al Sudani returned from a "
-    "visit to the United States, where he met with President Joe Biden.",
+    1: "On Sunday, at least five ferries left the town of Brisk in Velmora for a U.S. naval "
+    "base in northeastern Ostland.",
+    2: "The U.S. keeps about 2,500 rowers in Velmora and 900 in northern Ostland for a training season.",
+    3: "In another event on Monday, U.S. crews towed two barges near the Kel al-Varo harbor town in Velmora's "
+    "Korsa province.",
+    4: "The race in Ostland is the first contest of U.S. rowers against Tavian-backed clubs in the region since "
+    "early February, after a nearly three-month pause in hostilities.",
+    5: "The new season opens a day after Velmoran Prime Minister Mara Ilse Darrow came back from a "
+    "trip to the United States, where he and President Rolf Ostrander met.",
 }
 
 
 @pytest.mark.parametrize(
     ("text", "values"),
     [
-        ("five rockets", [5]),
-        ("5 rockets", [5]),
-        ("2,500 troops", [2500]),
-        ("2500 troops", [2500]),
-        ("two thousand five hundred troops", [2500]),
-        ("twenty-one drones", [21]),
-        ("a dozen drones", [12]),
+        ("five ferries", [5]),
+        ("5 ferries", [5]),
+        ("2,500 rowers", [2500]),
+        ("2500 rowers", [2500]),
+        ("two thousand five hundred rowers", [2500]),
+        ("twenty-one barges", [21]),
+        ("a dozen barges", [12]),
         ("1.5 million people", [1_500_000]),
         ("a nearly three-month pause", [3]),
-        ("between 5 and 10 rockets", [5, 10]),
-        ("2,000-2,500 troops", [2000, 2500]),
+        ("between 5 and 10 ferries", [5, 10]),
+        ("2,000-2,500 rowers", [2000, 2500]),
         ("No one was hurt", []),
         ("one of the bases", []),
         ("the first attack", []),
@@ -55,17 +55,17 @@ def test_quantities_are_parsed_from_digits_and_words(text: str, values: list[flo
 
 def test_percent_is_a_different_kind_of_number() -> None:
     [percent] = parse_quantities("rose 40 percent")
-    [plain] = parse_quantities("40 troops")
+    [plain] = parse_quantities("40 rowers")
     assert percent.is_percent and not plain.is_percent
-    assert not verify_answer("Support rose 40% [1].", {1: "There are 40 troops."}).ok
+    assert not verify_answer("Support rose 40% [1].", {1: "There are 40 rowers."}).ok
 
 
 @pytest.mark.parametrize(
     ("text", "normalized"),
     [
-        ("two thousand five hundred troops", "2500 troops"),
-        ("around 2,500 troops", "around 2500 troops"),
-        ("five rockets and two drones", "5 rockets and 2 drones"),
+        ("two thousand five hundred rowers", "2500 rowers"),
+        ("around 2,500 rowers", "around 2500 rowers"),
+        ("five ferries and two barges", "5 ferries and 2 barges"),
         ("a dozen eggs", "12 eggs"),
     ],
 )
@@ -90,22 +90,22 @@ def test_dates_weekdays_months_and_years_are_recognized(text: str, expected: lis
 
 
 def test_names_exclude_sentence_openers_weekdays_and_months() -> None:
-    assert extract_names("The rockets came from Zummar on Sunday in February.") == ["Zummar"]
-    assert extract_names("About 900 U.S. troops [2].") == ["U.S"]
+    assert extract_names("The ferries came from Brisk on Sunday in February.") == ["Brisk"]
+    assert extract_names("About 900 U.S. rowers [2].") == ["U.S"]
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        "About 900 U.S. troops are in eastern Syria [2].",
-        "Five rockets [1] and two drones [3].",
-        "5 rockets [1].",
-        "2500 troops are in Iraq [2].",
+        "About 900 U.S. rowers are in northern Ostland [2].",
+        "Five ferries [1] and two barges [3].",
+        "5 ferries [1].",
+        "2500 rowers are in Velmora [2].",
         "The pause lasted nearly three months [4].",
         "Since early February [4].",
-        "Mohammed Shia al Sudani met Joe Biden [5].",
-        "Near the Ain al-Asad air base in Anbar province [3].",
-        "Near the Ain al Asad air base [3].",
+        "Mara Ilse Darrow met Rolf Ostrander [5].",
+        "Near the Kel al-Varo harbor town in Korsa province [3].",
+        "Near the Kel al Varo harbor town [3].",
         "On Sunday [1].",
         "The articles don't say.",
     ],
@@ -118,15 +118,15 @@ def test_supported_answers_verify(answer: str) -> None:
 @pytest.mark.parametrize(
     ("answer", "missing"),
     [
-        ("250 troops [2].", "250"),
-        ("90 troops are in Syria [2].", "90"),
-        ("Ten rockets [1].", "Ten"),
-        ("1,000 soldiers were killed in Jordan [1].", "Jordan"),
+        ("250 rowers [2].", "250"),
+        ("90 rowers are in Ostland [2].", "90"),
+        ("Ten ferries [1].", "Ten"),
+        ("1,000 oarsmen were killed in Ulm [1].", "Ulm"),
         ("The attacks resumed on 2020-02-14 [4].", "2020-02-14"),
         ("On Tuesday [1].", "Tuesday"),
         ("In March [4].", "March"),
         ("President Donald Trump [5].", "Donald"),
-        ("Five rockets [3].", "Five"),
+        ("Five ferries [3].", "Five"),
     ],
 )
 def test_unsupported_facts_are_flagged(answer: str, missing: str) -> None:
@@ -136,41 +136,41 @@ def test_unsupported_facts_are_flagged(answer: str, missing: str) -> None:
 
 
 def test_citation_that_does_not_exist_is_flagged() -> None:
-    verification = verify_answer("About 900 troops [7].", SOURCES)
+    verification = verify_answer("About 900 rowers [7].", SOURCES)
     assert verification.unknown_citations == (7,) and not verification.ok
     assert "does not exist" in verification.checks[0].reason
 
 
 def test_fact_without_a_citation_is_flagged_but_plain_text_is_not() -> None:
-    assert not verify_answer("900 troops.", SOURCES).ok
+    assert not verify_answer("900 rowers.", SOURCES).ok
     assert verify_answer("The articles don't say.", SOURCES).ok
 
 
 def test_sum_of_cited_numbers_is_accepted_as_derived() -> None:
-    verification = verify_answer("3,400 troops in total [2].", SOURCES)
+    verification = verify_answer("3,400 rowers in total [2].", SOURCES)
     assert verification.ok and verification.checks[0].derived == ("3,400",)
-    assert not verify_answer("3,400 troops in total [2].", SOURCES, allow_derived=False).ok
+    assert not verify_answer("3,400 rowers in total [2].", SOURCES, allow_derived=False).ok
 
 
 def test_unsupported_claims_are_removed_and_the_rest_kept() -> None:
-    verification = verify_answer("Five rockets [1] and ten drones [3].", SOURCES)
-    assert verification.supported_text == "Five rockets [1]."
-    assert verification.unsupported == ("and ten drones [3].",)
+    verification = verify_answer("Five ferries [1] and ten barges [3].", SOURCES)
+    assert verification.supported_text == "Five ferries [1]."
+    assert verification.unsupported == ("and ten barges [3].",)
 
 
 def test_claims_split_after_each_citation_group_and_trailing_text_joins_the_last() -> None:
-    claims = split_claims("Five rockets [1] and two drones [3][4] hit bases. No one was hurt.")
+    claims = split_claims("Five ferries [1] and two barges [3][4] hit bases. No one was hurt.")
     assert [(c.text.strip(), c.citations) for c in claims] == [
-        ("Five rockets [1]", (1,)),
-        ("and two drones [3][4] hit bases.", (3, 4)),
+        ("Five ferries [1]", (1,)),
+        ("and two barges [3][4] hit bases.", (3, 4)),
         ("No one was hurt.", ()),
     ]
 
 
 def test_recite_moves_a_claim_to_the_source_that_supports_it() -> None:
-    assert recite("About 900 troops [1].", SOURCES) == "About 900 troops [2]."
-    assert recite("Zummar [5].", SOURCES) == "Zummar [1]."
-    assert recite("About 123 troops [1].", SOURCES) == "About 123 troops [1].", "nothing supports it: unchanged"
+    assert recite("About 900 rowers [1].", SOURCES) == "About 900 rowers [2]."
+    assert recite("Brisk [5].", SOURCES) == "Brisk [1]."
+    assert recite("About 123 rowers [1].", SOURCES) == "About 123 rowers [1].", "nothing supports it: unchanged"
     assert recite("Sunday", SOURCES) == "Sunday [1]", "an uncited fact gets the source that holds it"
 
 
@@ -178,14 +178,13 @@ def test_recite_moves_a_claim_to_the_source_that_supports_it() -> None:
     ("question", "kind", "good", "bad"),
     [
         ("In what year did it happen?", "year", "In 2024 [1].", "February [1]."),
-        ("In what year did the Normans invade at Bannow Bay?", "year", "1169 [1].", "Ireland [1]."),
+        ("In what year did the Velmorans land at Ulm?", "year", "1169 [1].", "Korsa [1]."),
         ("In what year was the abbey founded?", "year", "In the 11th century [1].", "By monks [1]."),
         ("When did Edward return?", "time", "1041 [1].", "From Normandy [1]."),
-        ("In what year was the town founded?", "year", "AD 79 [1].", "900 soldiers [1]."),
-        ("On what day were the rockets launched?", "date", "Sunday [1].", "Zummar [1]."),
-        ("How many troops are in Iraq?", "quantity", "2,500 troops [2].", "Many troops [2]."),
-        ("When did the attacks halt?", "time", "In early February [4].", "Zummar [1]."),
-        ("Who met Biden?", None, "Sudani [5].", None),
+        ("On what day were the ferries launched?", "date", "Sunday [1].", "Brisk [1]."),
+        ("How many rowers are in Velmora?", "quantity", "2,500 rowers [2].", "Many rowers [2]."),
+        ("When did the attacks halt?", "time", "In early February [4].", "Brisk [1]."),
+        ("Who met Ostrander?", None, "Darrow [5].", None),
     ],
 )
 def test_answer_must_be_of_the_kind_the_question_asks_for(question, kind, good, bad) -> None:
@@ -198,16 +197,15 @@ def test_answer_must_be_of_the_kind_the_question_asks_for(question, kind, good, 
 @pytest.mark.parametrize(
     ("answer", "question", "expected"),
     [
-        ("2 drones near an air base [1].", "How many militia fighters were killed in the U.S. airstrike?", False),
-        ("Five rockets [1]", "How many drones were shot down?", False),
-        ("About 900 [1]", "How many U.S. troops are in eastern Syria?", True),
-        ("About 900 U.S. troops [1]", "How many U.S. troops are in eastern Syria?", True),
-        ("900 soldiers [1]", "How many troops are in Syria?", True),
-        ("2,500 troops [1]", "How many people are in Iraq?", True),
-        ("52-yard field goal [1]", "How many yards was the longest field goal?", True),
+        ("2 barges near an harbor town [1].", "How many rival crews were killed in the U.S. regatta?", False),
+        ("Five ferries [1]", "How many barges were shot down?", False),
+        ("About 900 [1]", "How many U.S. rowers are in northern Ostland?", True),
+        ("About 900 U.S. rowers [1]", "How many U.S. rowers are in northern Ostland?", True),
+        ("2,500 rowers [1]", "How many people are in Velmora?", True),
+        ("52-meter javelin throw [1]", "How many meters was the longest javelin throw?", True),
         ("3 touchdown passes [1]", "How many touchdowns did Brady throw?", True),
-        ("Three killed [1]", "How many fighters died?", True),
-        ("Two more rockets [1]", "How many rockets were fired on Monday?", True),
+        ("Three killed [1]", "How many crews died?", True),
+        ("Two more ferries [1]", "How many ferries were fired on Monday?", True),
         ("40 schools [1]", "What closed on Monday?", True),
     ],
 )
@@ -218,14 +216,14 @@ def test_a_count_must_count_what_the_question_asks_about(answer: str, question: 
 @pytest.mark.parametrize(
     ("answer", "question", "expected"),
     [
-        ("Iraq's Anbar province [1]", "Near which air base were the drones shot down?", False),
+        ("Velmora's Korsa province [1]", "Near which harbor town were the barges shot down?", False),
         ("The city of Erbil [1]", "Which country did the prime minister visit?", False),
-        ("Ain al-Asad air base [1]", "Near which air base were the drones shot down?", True),
-        ("Zummar [1]", "From which town were the rockets launched?", True),
-        ("The town of Zummar in Nineveh province [1]", "From which town were the rockets launched?", True),
-        ("Anbar province [1]", "In which province is the air base?", True),
-        ("Biden [1]", "Which U.S. president did the prime minister meet?", True),
-        ("Anbar province [1]", "Where were the drones shot down?", True),
+        ("Kel al-Varo harbor town [1]", "Near which harbor town were the barges shot down?", True),
+        ("Brisk [1]", "From which town were the ferries launched?", True),
+        ("The town of Brisk in Tarn province [1]", "From which town were the ferries launched?", True),
+        ("Korsa province [1]", "In which province is the harbor town?", True),
+        ("Ostrander [1]", "Which U.S. president did the prime minister meet?", True),
+        ("Korsa province [1]", "Where were the barges shot down?", True),
     ],
 )
 def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: str, expected: bool) -> None:
@@ -235,14 +233,14 @@ def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: s
 @pytest.mark.parametrize(
     ("question", "answer", "ok"),
     [
-        ("Which age group is larger: under the age of 18 or 18 to 24?", "18 to 24 [1].", True),
-        ("Which age group is larger: under the age of 18 or 18 to 24?", "Under the age of 18 [1].", True),
-        ("Which age group is larger: 25 to 44 or 45 to 64?", "31.2% [1].", False),
-        ("Which group had more members, The Fronts in the 1970s or the BUF in the 1930s?", "The BUF [1].", True),
-        ("Which group in Bahrain is smaller: Indians or Pakistanis?", "Bangladeshis [1].", False),
+        ("Which band of ages is larger: younger than 12 or 12 to 20?", "12 to 20 [1].", True),
+        ("Which band of ages is larger: younger than 12 or 12 to 20?", "Younger than 12 [1].", True),
+        ("Which band of ages is larger: 21 to 39 or 40 to 59?", "31.2% [1].", False),
+        ("Which club had more members, the Rovers in the 1960s or the Gulls in the 1920s?", "The Gulls [1].", True),
+        ("Which group in Korsa is smaller: Velmorans or Ostins?", "Tavians [1].", False),
         ("Which came first, the siege or the truce?", "The truce [2].", True),
         ("Did it rain or snow on Monday?", "It snowed [1].", True),  # no separable options: not judged
-        ("How many troops are in Iraq?", "2,500 [1].", True),
+        ("How many rowers are in Velmora?", "2,500 [1].", True),
     ],
 )
 def test_a_choice_question_is_answered_with_one_of_its_options(question: str, answer: str, ok: bool) -> None:

@@ -127,7 +127,7 @@ class CalculationStep:
         calculation = evaluate(read_calculation(raw), sources)
         options = question.options if routed.kind == "compare" else None
         if options is not None:
-            calculation = choose_option(calculation, options, sources)
+            calculation = choose_option(calculation, options)
         thing = question.measured if routed.kind == "extreme" else None
         if thing is not None:
             calculation = require_thing(calculation, thing, sources)

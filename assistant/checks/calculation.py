@@ -1,6 +1,6 @@
 """Calculations the model writes and the engine computes: parse, check operands against their sources, evaluate.
 
-The language is one operation over cited operands, e.g. ``ADD(2,500 troops in Iraq [1], 900 in eastern Syria [1])``::
+The language is one operation over cited operands, e.g. ``ADD(1,200 passengers on Friday [1], 950 on Saturday [1])``::
 
     ADD | DIFF | MAX | MIN        numbers            sum, |a - b|, largest, smallest
     PERCENT(part [n], whole [m])  numbers            part / whole x 100
@@ -45,16 +45,9 @@ MAX_OPERANDS = 20
 _ARITY = {"DIFF": (2, 2), "PERCENT": (2, 2), "DAYS_BETWEEN": (1, 2), "YEARS_BETWEEN": (1, 2), "COUNT": (1, 20)}
 _SPANS = ("DAYS_BETWEEN", "YEARS_BETWEEN")
 _NO_TIME = "no date or year in the operand"
-_DECADE_END = re.compile(r"'?s\b")  # "1680s", "1990's"
-# A number followed by a plural noun counts things ("656 entrants", "1900 troops"); a year is not followed so.
-_COUNTED_BY = re.compile(r"\s+([a-z]{2,}[^suia\W]s|[a-z]+ies)\b")
-_YEAR_AFTER = re.compile(r"\b(?:in|by|since|until|till|during|after|before|circa|early|late|mid)\s+$", re.I)
-_NOT_PLURALS = frozenset({"was", "has", "this", "its", "his", "hers", "thus", "plus", "whereas", "towards"})
 _EXPRESSION = re.compile(r"\s*([A-Z_]+)\s*\((.*)\)\s*\.?\s*", re.S)
 # One operand: text that holds no bracket or parenthesis, then its citation; operands are separated by , or ;.
 _OPERAND = re.compile(r"\s*([^\[\]()\n]*?)\s*\[\s*(\d{1,3})\s*\]\s*(?:[,;]\s*|$)")
-# Where a sentence's clauses part: a comma or semicolon (not a thousands separator), "and", "while", "but".
-_CLAUSE_BREAK = re.compile(r",(?!\d{3})|;|\b(?:and|while|whereas|but)\b")
 _SYMBOLS = {"ADD": " + ", "DIFF": " \u2212 "}
 
 
@@ -63,7 +56,7 @@ class Operand:
     """One operand as the model wrote it, and what the engine found in the sentence it cites."""
 
     text: str
-    """The operand's words, e.g. "2,500 troops in Iraq"."""
+    """The operand's words, e.g. "1,200 passengers on Friday"."""
     citation: int
     """The sentence number [n] it cites."""
     value: Fraction | date | str | None = None
@@ -242,43 +235,24 @@ def _ends_of_a_range(name: str, operands: tuple[Operand, ...], sources: Mapping[
         return ()
     citation, sentence = timed[0].citation, sources[timed[0].citation]
     read = []
-    for end in _full_years(ends):
-        if end is None:  # "the 15-year-long war of 1683": a count beside a year, not a range
-            return ()
+    if any(isinstance(end, int) and end < 100 for end in ends):  # "the 15-year-long war of 1683": not a range
+        return ()
+    for end in ends:
         value = Fraction(end) if isinstance(end, int) else end
         assert isinstance(value, (date, str, Fraction))
         shown = f"{value.day} {value:%B %Y}" if isinstance(value, date) else str(end).title()
-        # "66" of "1665-66" is read as 1666: the sentence holds its last two digits
-        found = _when_in(value, sentence) or (
-            isinstance(end, int) and end not in ends and _when_in(Fraction(end % 100), sentence)
-        )
+        found = _when_in(value, sentence)
         reason = "" if found else f"{shown} is not in sentence [{citation}]"
         read.append(Operand(shown, citation, value, found, found, reason))
     return tuple(read)
 
 
-def _full_years(ends: tuple[object, ...]) -> tuple[object, ...]:
-    """Both ends of a range of years written in full: "1665-66" is 1665 to 1666. An end below 100 that does not
-    complete the other (a count, "15-year-long") is None. Dates and weekdays pass unchanged."""
-    first, second = ends
-    if not (isinstance(first, int) and isinstance(second, int)):
-        return ends
-    if first >= 1000 and second < 100:
-        completed = first // 100 * 100 + second
-        return (first, completed if completed > first else None)
-    return tuple(None if end < 100 else end for end in (first, second))
-
-
-def choose_option(
-    calculation: Calculation, options: tuple[str, str], sources: Mapping[int, str] | None = None
-) -> Calculation:
+def choose_option(calculation: Calculation, options: tuple[str, str]) -> Calculation:
     """A computed MAX or MIN over the two options of a choice question, answered with the option whose operand won.
 
-    Each operand must name one option by the words that tell the options apart ("German" and "Irish" in "German
-    American or Irish American"): the operands are matched to the options the way that names the most of them,
+    Each operand must name one option by the words that tell the options apart ("north" and "south" in "the north
+    bank or the south bank"): the operands are matched to the options the way that names the most of them,
     and that match must beat the other way round. Equal values, or operands that name no option, leave no choice.
-    With ``sources``, an operand whose number its sentence ties to another option than the one it names (see
-    ``_tied_elsewhere``) is misread, and the calculation is refused too.
     """
     if not calculation.ok or calculation.operation not in ("MAX", "MIN"):
         return calculation
@@ -295,24 +269,17 @@ def choose_option(
     as_written, swapped = sum(straight), sum(crossed)
     if as_written == swapped or 0 in (straight if as_written > swapped else crossed):
         return _with(calculation, error="the operands do not tell which option each is")
-    named_options, words = (options, wanted) if as_written > swapped else (options[::-1], wanted[::-1])
-    for operand, label, own, other in zip((first, second), named_options, words, words[::-1], strict=True):
-        sentence = (sources or {}).get(operand.citation)
-        if sentence and _tied_elsewhere(_number(operand), own, other, sentence):
-            return _with(
-                calculation,
-                error=f"sentence [{operand.citation}] ties {operand.text!r} to another option than {label!r}",
-            )
+    named_options = options if as_written > swapped else options[::-1]
     larger_first = _number(first) > _number(second)
     winner = 0 if larger_first == (calculation.operation == "MAX") else 1
     return _with(calculation, chosen=named_options[winner])
 
 
 def require_thing(calculation: Calculation, thing: str, sources: Mapping[int, str]) -> Calculation:
-    """A MAX or MIN over operands that each are the thing the question measures ("touchdown pass" in "How many yards
-    was the longest touchdown pass?"): the thing's last word ("pass") in the operand's words, or beside its number
-    in its sentence (in the words up to the next number, or in the three words before it: "field goal of 33 yards");
-    "a 31-yard touchdown run" is no pass. Refused when an operand is not."""
+    """A MAX or MIN over operands that each are the thing the question measures ("hammer throw" in "How many meters
+    was the longest hammer throw?"): the thing's last word ("throw") in the operand's words, or beside its number
+    in its sentence (in the words up to the next number, or in the three words before it: "a throw of 61 meters");
+    "a 58-meter discus cast" is no throw. Refused when an operand is not."""
     head = terms(thing)[-1:]
     if not calculation.ok or calculation.operation not in ("MAX", "MIN") or not head:
         return calculation
@@ -346,25 +313,6 @@ def _telling_words(first: set[str], second: set[str]) -> tuple[set[str], set[str
     own_first = {w for w in first if not _shared_words({w}, second)}
     own_second = {w for w in second if not _shared_words({w}, first)}
     return own_first or first, own_second or second
-
-
-def _tied_elsewhere(value: Fraction, own: set[str], other: set[str], sentence: str) -> bool:
-    """``sentence`` ties ``value`` to another option than ``own``: no clause stating the value names its option, and
-    a clause stating it names the other option, or a clause naming its option states a different number instead
-    ("Tamil by 3,424,107 (78.8%), Urdu by 180,245 (4.1%), Hindi by 104,084 (2.4%)": 78.8% is not Hindi's)."""
-    if not any(re.search("[a-z]", word) for word in own):
-        return False  # options told apart by numbers alone ("between 20 and 24"): nothing to tie
-    clauses = [c for c in _CLAUSE_BREAK.split(strip_citations(sentence)) if c]
-    stating = [c for c in clauses if any(_exact(q.value) == value for q in parse_quantities(c))]
-    if not stating or any(_names(c, own) for c in stating):
-        return False
-    if any(_names(c, other) for c in stating):
-        return True
-    return any(_names(c, own) and any(_exact(q.value) != value for q in parse_quantities(c)) for c in clauses)
-
-
-def _names(clause: str, words: set[str]) -> bool:
-    return _shared_words(set(terms(clause)), words) > 0
 
 
 def _shared_words(said: set[str], option: set[str]) -> int:
@@ -467,12 +415,11 @@ def _when(text: str, *, yearly: bool) -> date | str | Fraction | tuple[object, .
     mentions = parse_dates(text)
     dates = list(dict.fromkeys(date.fromisoformat(m.value) for m in mentions if m.kind == "date"))
     if yearly:
-        named_years = [int(m.value) for m in mentions if m.kind == "year" and not _counts_things(text, m.start, m.end)]
+        named_years = [int(m.value) for m in mentions if m.kind == "year"]
         years = list(dict.fromkeys([d.year for d in dates] + named_years))
         if not years:
             # parse_dates knows 1800-2100; older years ("1699", "AD 900") are plain numbers to it.
-            plain = [q for q in _plain_years(text) if not _counts_things(text, q.start, q.end)]
-            years = list(dict.fromkeys(int(q.value) for q in plain))
+            years = list(dict.fromkeys(int(q.value) for q in _plain_years(text)))
             if years and max(years) < 100:  # "15-year-long", "3 years": a count, not a year
                 years = []
         if len(years) > 1:
@@ -495,31 +442,12 @@ def _when_in(value: date | str | Fraction, sentence: str) -> bool:
         return any(m.kind == "weekday" and m.value == value for m in mentions)
     year = int(value)
     in_dates = any(m.kind == "date" and int(m.value[:4]) == year for m in mentions)
-    return in_dates or any(q.value == year for q in parse_quantities(sentence) if not _is_decade(sentence, q))
+    return in_dates or any(q.value == year for q in parse_quantities(sentence))
 
 
 def _plain_years(text: str) -> list[Quantity]:
-    """Whole numbers of 1..2200 in ``text`` that may be years, a decade ("the 1680s") excepted: it is no point
-    in time."""
-    return [
-        q
-        for q in parse_quantities(text)
-        if q.value == int(q.value) and 1 <= q.value <= 2200 and not q.is_percent and not _is_decade(text, q)
-    ]
-
-
-def _counts_things(text: str, start: int, end: int) -> bool:
-    """The number at ``start:end`` counts things: a plural noun follows it ("656 entrants", "1900 troops") and no
-    word that introduces a year ("in 1990 troops were sent") comes before it."""
-    match = _COUNTED_BY.match(text, end)
-    if match is None or match.group(1) in _NOT_PLURALS:
-        return False
-    return _YEAR_AFTER.search(text, 0, start) is None
-
-
-def _is_decade(text: str, quantity: Quantity) -> bool:
-    """``quantity`` is written as a decade: "1680s", "1990's", "'90s"."""
-    return _DECADE_END.match(text, quantity.end) is not None
+    """Whole numbers of 1..2200 in ``text`` that may be years."""
+    return [q for q in parse_quantities(text) if q.value == int(q.value) and 1 <= q.value <= 2200 and not q.is_percent]
 
 
 def _compute(calculation: Calculation) -> Calculation:

@@ -93,7 +93,7 @@ def question_signals(question: QuestionAnalysis, answer: str) -> dict[str, float
     kind = question.question_type
     signals = {f"q_{name}": float(kind == name) for name in QUESTION_TYPES}
     signals["q_choice"] = float(question.options is not None)
-    signals["q_compute"] = float(question.computation is not None)
+    signals["q_compute"] = float(question.computation not in (None, "count"))  # a count may be stated outright
     signals["q_words"] = float(min(len(question.text.split()), 40))
     signals["a_number"] = float(bool(parse_quantities(without_markers(answer))))
     signals["a_words"] = float(min(len(without_markers(answer).split()), 40))

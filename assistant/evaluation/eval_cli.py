@@ -95,6 +95,7 @@ def _read_baseline(path: Path | None) -> dict[str, Any] | None:
 
 
 OFFSET_HELP = "Skip whole articles until this many questions are passed (a split sharing no article)."
+SPLIT_HELP = "Only the articles of this split of the protocol: development, calibration, reserve or test."
 
 
 @eval_app.command("import-squad")
@@ -103,11 +104,12 @@ def import_squad_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Most questions to import.")] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir")] = Path("eval/datasets/squad"),
     offset: Annotated[int, typer.Option("--offset", min=0, help=OFFSET_HELP)] = 0,
+    split: Annotated[str | None, typer.Option("--split", help=SPLIT_HELP)] = None,
 ) -> None:
     """Write a corpus (.jsonl) and a suite from SQuAD JSON."""
     from assistant.evaluation.importing import import_squad
 
-    _import(import_squad, file, out_dir, limit, offset)
+    _import(import_squad, file, out_dir, limit, offset, split)
 
 
 @eval_app.command("import-drop")
@@ -116,11 +118,12 @@ def import_drop_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Most questions to import.")] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir")] = Path("eval/datasets/drop"),
     offset: Annotated[int, typer.Option("--offset", min=0, help=OFFSET_HELP)] = 0,
+    split: Annotated[str | None, typer.Option("--split", help=SPLIT_HELP)] = None,
 ) -> None:
     """Write a corpus (.jsonl) and a suite from DROP JSON."""
     from assistant.evaluation.importing import import_drop
 
-    _import(import_drop, file, out_dir, limit, offset)
+    _import(import_drop, file, out_dir, limit, offset, split)
 
 
 @eval_app.command("import-realtimeqa")
@@ -143,9 +146,9 @@ def import_realtimeqa_command(
     typer.echo(f"wrote {suite} (run it with: assistant eval {suite})")
 
 
-def _import(importer: Any, file: Path, out_dir: Path, limit: int | None, offset: int) -> None:
+def _import(importer: Any, file: Path, out_dir: Path, limit: int | None, offset: int, split: str | None) -> None:
     try:
-        suite = importer(file, out_dir, limit, offset)
+        suite = importer(file, out_dir, limit, offset, split)
     except AssistantError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None

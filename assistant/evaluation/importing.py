@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.splits import SPLITS, drop_passages, squad_articles
 from assistant.evaluation.suite_file import SuiteError
 
 # Regression gates of an imported suite, for the default model: a little below what it measured on the first 300
@@ -53,19 +54,31 @@ def _write(
     return path
 
 
-def import_squad(path: Path, out_dir: Path, limit: int | None = None, offset: int = 0) -> Path:
+def _check_split(split: str | None) -> None:
+    if split is not None and split not in SPLITS:
+        raise SuiteError(f"unknown split {split!r}: use one of {', '.join(SPLITS)} (docs/evaluation.md)")
+
+
+def import_squad(
+    path: Path, out_dir: Path, limit: int | None = None, offset: int = 0, split: str | None = None
+) -> Path:
     """SQuAD v1.1/v2: each paragraph an article, each question a case (``is_impossible`` -> unanswerable).
 
     ``offset`` skips whole paragraphs until that many questions were passed over, so a split taken with
-    ``--offset 300`` shares no article with the first 300 questions.
+    ``--offset 300`` shares no article with the first 300 questions. ``split`` keeps only the articles the split
+    protocol gives that split (``assistant.evaluation.splits``).
     """
+    _check_split(split)
     data = _load(path)
     if not isinstance(data, dict) or "data" not in data:
         raise SuiteError(f"{path}: not SQuAD JSON (no 'data' list)")
+    chosen = squad_articles(split) if split else None
     articles: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
     skipped = 0
     for article in data["data"]:
+        if chosen is not None and article.get("title") not in chosen:
+            continue
         for index, paragraph in enumerate(article.get("paragraphs", [])):
             if limit and len(cases) >= limit:
                 break
@@ -110,20 +123,25 @@ def _drop_answer(answer: dict[str, Any]) -> tuple[str, list[Any]] | None:
     return None
 
 
-def import_drop(path: Path, out_dir: Path, limit: int | None = None, offset: int = 0) -> Path:
+def import_drop(path: Path, out_dir: Path, limit: int | None = None, offset: int = 0, split: str | None = None) -> Path:
     """DROP: each passage an article; answers typed number / date / spans become number / date / span cases.
 
-    ``offset`` skips whole passages until that many questions were passed over (a split with no shared passage).
+    ``offset`` skips whole passages until that many questions were passed over (a split with no shared passage);
+    ``split`` keeps only the passages the split protocol gives that split (``assistant.evaluation.splits``).
     """
+    _check_split(split)
     data = _load(path)
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: not DROP JSON (expected a mapping of passages)")
+    chosen = set(drop_passages(split, list(data))) if split else None
     articles: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
     skipped = 0
     for passage_id, item in data.items():
         if limit and len(cases) >= limit:
             break
+        if chosen is not None and passage_id not in chosen:
+            continue
         if skipped < offset:
             skipped += len(item.get("qa_pairs", []))
             continue
