@@ -186,12 +186,18 @@ class Assistant:
         self,
         paths: Sequence[str | Path] | None = None,
         *,
+        feeds: Sequence[str] = (),
         rebuild: bool = False,
         prune: bool = False,
         progress: ProgressCallback | None = None,
     ) -> IngestReport:
-        """Add new and changed articles under ``paths`` (default: the corpus dir) to the store."""
-        targets = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
+        """Add new and changed articles under ``paths`` (files, folders or http(s) URLs of pages; default: the
+        corpus dir) and the items of ``feeds`` (RSS or Atom URLs) to the store."""
+        from assistant.ingest.fetch import is_url
+
+        urls = [str(p) for p in paths or () if isinstance(p, str) and is_url(p)]
+        files = [Path(p) for p in paths or () if not (isinstance(p, str) and is_url(p))]
+        targets = files if files or urls or feeds else [self.settings.corpus_dir]
         return ingest_paths(
             targets,
             settings=self.settings,
@@ -200,6 +206,8 @@ class Assistant:
             rebuild=rebuild,
             prune=prune,
             progress=progress,
+            urls=urls,
+            feeds=list(feeds),
         )
 
     # -- questions ---------------------------------------------------------------------------

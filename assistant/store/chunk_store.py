@@ -445,6 +445,7 @@ class ChunkStore:
                     source=str(meta.get("source", "")),
                     url=str(meta.get("url", "")),
                     published=str(meta.get("published", "")),
+                    author=str(meta.get("author", "")),
                     tags=tuple(t for t in str(meta.get("tags", "")).split(",") if t),
                     page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
                 )
@@ -611,6 +612,7 @@ def _article_metadata(write: ArticleWrite) -> dict[str, Any]:
         "source": article.source,
         "url": article.url,
         "published": article.published,
+        "author": article.author,
         "tags": ",".join(article.tags),
         "page_starts": json.dumps(article.page_starts),
         "chunk_count": len(write.chunks),
