@@ -415,6 +415,21 @@ class ChunkStore:
                 out[doc_id] = _stored(doc_id, meta)
         return out
 
+    def article_metadata(self) -> dict[str, dict[str, Any]]:
+        """Every stored article's metadata by doc id, without its text (read a page at a time; for listing)."""
+        self.open()
+        out: dict[str, dict[str, Any]] = {}
+        total = self.document_count()
+        while len(out) < total:
+            offset = len(out)
+            got = self._call(
+                "read articles", lambda offset=offset: self._docs.get(include=["metadatas"], limit=2000, offset=offset)
+            )
+            if not got["ids"]:
+                break
+            out.update((doc_id, dict(meta or {})) for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True))
+        return out
+
     def _records(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
         out: dict[str, StoredDocument] = {}
         for group in batches(list(doc_ids)):
