@@ -35,6 +35,23 @@ if (!window.__assistantCiteLinks) {
   }, true);
 }
 """
+# The latest answer's Markdown (kept in a hidden box) to the clipboard; a textarea copy where the API is refused.
+COPY_MARKDOWN_JS = """
+(text) => {
+  if (!text) return [];
+  const fallback = () => {
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  };
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).catch(fallback);
+  else fallback();
+  return [];
+}
+"""
 SOURCES_JS = """
 watch('value', () => {
   const mark = element.querySelector('mark.cited');
@@ -66,4 +83,7 @@ mark.cited { background: #fde047; padding: 0 .1rem; border-radius: .15rem; }
 .confidence { color: #4b5563; font-size: .85rem; }
 .ingest-errors { color: #b91c1c; }
 table.stats th { text-align: left; padding-right: 1rem; }
+table.articles { width: 100%; font-size: .85rem; border-collapse: collapse; }
+table.articles th, table.articles td { text-align: left; padding: .2rem .5rem; border-bottom: 1px solid #e5e7eb; }
+.article-author { color: #4b5563; font-style: italic; }
 """

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import AssistantError, QuestionError, as_user_error, one_line
 from assistant.types import Answer, Citation
 from assistant.ui import render
-from assistant.ui.assets import CITATIONS_JS, CLICK_HINT, EXAMPLE_QUESTIONS, SEARCHING, SOURCES_JS
+from assistant.ui.assets import CITATIONS_JS, CLICK_HINT, COPY_MARKDOWN_JS, EXAMPLE_QUESTIONS, SEARCHING, SOURCES_JS
 from assistant.ui.inert import inert_markdown
 from assistant.ui.messages import user_message
 
@@ -143,6 +143,12 @@ def add_chat_tab(assistant: Assistant, described: dict[str, str]) -> ChatTab:
     # Gradio finds EventData by type hint; the postponed annotation cannot see the lazily imported module.
     show_citation.__annotations__["evt"] = gr.EventData
 
+    def last_answer_markdown(session: ChatSession | None) -> str:
+        """The latest answer as Markdown with its references, for "Copy as Markdown" ("" before any answer)."""
+        from assistant.answer.export import answer_markdown
+
+        return answer_markdown(session.last) if session is not None and session.last is not None else ""
+
     def clear_chat() -> tuple[Any, ...]:
         return [], None, render.citation_bar(None), render.sources_panel(None, None, note=CLICK_HINT), ""
 
@@ -159,6 +165,9 @@ def add_chat_tab(assistant: Assistant, described: dict[str, str]) -> ChatTab:
                     latex_delimiters=[],  # article text is never typeset: no KaTeX \href from a quote
                 )
                 citations = gr.HTML(render.citation_bar(None), elem_id="citations", js_on_load=CITATIONS_JS)
+                with gr.Row():
+                    copy_markdown = gr.Button("Copy as Markdown", size="sm", elem_id="copy-markdown", scale=0)
+                    markdown = gr.Textbox(visible="hidden", elem_id="answer-markdown", show_label=False)
                 with gr.Row():
                     question = gr.Textbox(
                         placeholder="Ask about the articles, e.g. How many rockets were launched from Zummar?",
@@ -190,12 +199,21 @@ def add_chat_tab(assistant: Assistant, described: dict[str, str]) -> ChatTab:
 
     chat_inputs = [question, chatbot, session, top_k, published_from, published_to, as_of]
     chat_outputs = [question, chatbot, session, citations, sources]
-    question.submit(respond, chat_inputs, chat_outputs, api_name="chat")
-    send.click(respond, chat_inputs, chat_outputs, api_visibility="undocumented", api_name="chat_click")
+    question.submit(respond, chat_inputs, chat_outputs, api_name="chat").then(
+        last_answer_markdown, [session], [markdown], api_visibility="private"
+    )
+    send.click(respond, chat_inputs, chat_outputs, api_visibility="undocumented", api_name="chat_click").then(
+        last_answer_markdown, [session], [markdown], api_visibility="private"
+    )
+    copy_markdown.click(None, [markdown], None, js=COPY_MARKDOWN_JS, api_visibility="private")
     citations.click(show_citation, [session], [sources], api_visibility="private", queue=False)
     clear_outputs = [chatbot, session, citations, sources, question]
-    clear.click(clear_chat, None, clear_outputs, api_visibility="private")
-    chatbot.clear(clear_chat, None, clear_outputs, api_visibility="private")
+    clear.click(clear_chat, None, clear_outputs, api_visibility="private").then(
+        last_answer_markdown, [session], [markdown], api_visibility="private"
+    )
+    chatbot.clear(clear_chat, None, clear_outputs, api_visibility="private").then(
+        last_answer_markdown, [session], [markdown], api_visibility="private"
+    )
     return ChatTab(session=session, chatbot=chatbot, citations=citations, sources=sources, question=question)
 
 
