@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.errors import DocumentError
 
@@ -38,6 +40,7 @@ def extract_page(html: str, url: str | None = None) -> PageText:
         include_images=False,
         include_links=False,
         deduplicate=False,
+        config=_config(),
     )
     own = _own_extraction(html, extract_html)
     text = str(getattr(document, "text", "") or "") if document is not None else ""
@@ -58,6 +61,21 @@ def extract_page(html: str, url: str | None = None) -> PageText:
         source=field("sitename", "source"),
         url=str(url or own.get("url") or field("url", "url")),
     )
+
+
+MIN_EXTRACTED_CHARS = 25
+"""trafilatura's default (250) sends a short story to its fallback, which keeps menus and breaks lines at <b>."""
+
+
+@functools.lru_cache(maxsize=1)
+def _config() -> Any:
+    from copy import deepcopy
+
+    from trafilatura.settings import DEFAULT_CONFIG
+
+    config = deepcopy(DEFAULT_CONFIG)
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_EXTRACTED_CHARS))
+    return config
 
 
 def _own_extraction(html: str, extract_html: object) -> dict:
