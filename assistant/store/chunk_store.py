@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,7 @@ class ChunkStore:
         self.embedder_name = embedder_name
         self.dimension = dimension
         self._client = client
+        self._client_lock = threading.Lock()  # two first uses at once (a UI tab and an ingest) open one client
         self._chunks: Any = None
         self._docs: Any = None
         self.lexical = lexical or make_lexical_index(settings.lexical_engine, settings.data_dir)
@@ -143,7 +145,9 @@ class ChunkStore:
     def client(self) -> Any:
         """The Chroma client, opened on first use."""
         if self._client is None:
-            self._client = open_client(self.settings)
+            with self._client_lock:
+                if self._client is None:
+                    self._client = open_client(self.settings)
         return self._client
 
     @property
