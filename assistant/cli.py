@@ -96,7 +96,12 @@ Backend = Annotated[str | None, typer.Option("--backend", help="llama_cpp | open
 @app.command()
 @_one_line_errors
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: corpus/).")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files, folders or http(s) URLs of pages (default: corpus/).")
+    ] = None,
+    feed: Annotated[
+        list[str] | None, typer.Option("--feed", help="RSS or Atom feed URL whose items to ingest (repeatable).")
+    ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and ingest from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove articles whose files are gone.")] = False,
     data_dir: DataDir = None,
@@ -114,7 +119,7 @@ def ingest(
         def report(done: int, total: int, path: str) -> None:
             progress.update(task, total=total, completed=done, description=f"ingesting {escape(Path(path).name)}")
 
-        result = assistant.ingest(paths or None, rebuild=rebuild, prune=prune, progress=report)
+        result = assistant.ingest(paths or None, feeds=feed or (), rebuild=rebuild, prune=prune, progress=report)
     for path, reason in result.errors:  # file names and reasons are data, never rich markup
         reason = one_line(reason.removeprefix(f"{path}: "))
         console.print(f"[yellow]{escape(path)}[/]: {escape(reason)}", highlight=False, soft_wrap=True)
@@ -134,6 +139,9 @@ def ingest(
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the answer as Markdown with numbered references.")
+    ] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
     as_of: AsOfOption = None,
     backend: Backend = None,
@@ -159,6 +167,11 @@ def ask(
         typer.echo(answered.to_json(indent=2))
         return
     assert answer is not None
+    if markdown:
+        from assistant.answer.export import answer_markdown
+
+        typer.echo(answer_markdown(answer), nl=False)
+        return
     typer.echo(str(answer))
     confidence = "" if answer.confidence is None else f", {answer.confidence:.0%} likely right"
     typer.echo(f"\n[{answer.status}{confidence}] {answer.status_meaning}", err=True)
@@ -185,6 +198,44 @@ def chat(as_of: AsOfOption = None, backend: Backend = None, data_dir: DataDir = 
             typer.echo(str(conversation.ask(question, as_of=day)))
         except AssistantError as err:
             typer.echo(f"error: {one_line(str(err))}", err=True)
+
+
+@app.command("list")
+@_one_line_errors
+def list_articles(
+    query: Annotated[str | None, typer.Argument(help="Words the title, outlet, author or URL must hold.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this outlet.")] = None,
+    published_from: Annotated[str | None, typer.Option("--from", help="Published on or after (YYYY-MM-DD).")] = None,
+    published_to: Annotated[str | None, typer.Option("--to", help="Published on or before (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """List the stored articles, newest first: id, date, outlet, title, author, chunks, URL."""
+    import json
+
+    entries = _assistant(data_dir=data_dir).articles(query, source, published_from, published_to)
+    if as_json:
+        typer.echo(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2))
+        return
+    for e in entries:
+        byline = f" — {e.author}" if e.author else ""
+        where = e.url or e.source_path
+        typer.echo(
+            f"{e.doc_id}  {e.published or '----------'}  {one_line(e.source or '-', 40)}  "
+            f"{one_line(e.title, 100)}{one_line(byline, 60)}  ({e.chunks} chunks)  {where}"
+        )
+    typer.echo(f"{len(entries)} article(s)", err=True)
+
+
+@app.command()
+@_one_line_errors
+def remove(
+    doc_id: Annotated[str, typer.Argument(help="Id of the article to remove (see `assistant list`).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Remove one article from the store."""
+    removed = _assistant(data_dir=data_dir).remove(doc_id)
+    typer.echo(f"removed {removed.doc_id}: {one_line(removed.title, 200)} ({removed.chunks} chunks)")
 
 
 @app.command()

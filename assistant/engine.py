@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from assistant.answer.pipeline import AnswerPipeline, Turn
 from assistant.answer.retrieval import HybridRetriever
@@ -31,6 +31,9 @@ from assistant.store.chunk_store import ChunkStore
 from assistant.store.embedding import Embedder, make_embedder
 from assistant.times import parse_as_of
 from assistant.types import Answer, Article, IngestReport, StreamEvent
+
+if TYPE_CHECKING:
+    from assistant.store.catalog import ArticleEntry
 
 log = logging.getLogger(__name__)
 _UNSET: Any = object()
@@ -186,12 +189,18 @@ class Assistant:
         self,
         paths: Sequence[str | Path] | None = None,
         *,
+        feeds: Sequence[str] = (),
         rebuild: bool = False,
         prune: bool = False,
         progress: ProgressCallback | None = None,
     ) -> IngestReport:
-        """Add new and changed articles under ``paths`` (default: the corpus dir) to the store."""
-        targets = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
+        """Add new and changed articles under ``paths`` (files, folders or http(s) URLs of pages; default: the
+        corpus dir) and the items of ``feeds`` (RSS or Atom URLs) to the store."""
+        from assistant.ingest.fetch import is_url
+
+        urls = [str(p) for p in paths or () if isinstance(p, str) and is_url(p)]
+        files = [Path(p) for p in paths or () if not (isinstance(p, str) and is_url(p))]
+        targets = files if files or urls or feeds else [self.settings.corpus_dir]
         return ingest_paths(
             targets,
             settings=self.settings,
@@ -200,6 +209,8 @@ class Assistant:
             rebuild=rebuild,
             prune=prune,
             progress=progress,
+            urls=urls,
+            feeds=list(feeds),
         )
 
     # -- questions ---------------------------------------------------------------------------
@@ -251,6 +262,28 @@ class Assistant:
         conversation = self.conversation()
         conversation.questions.extend(users[:-1])
         return conversation.ask(users[-1], top_k=top_k, filters=filters, as_of=as_of)
+
+    # -- the archive -------------------------------------------------------------------------
+    @user_errors
+    def articles(
+        self,
+        query: str | None = None,
+        source: str | None = None,
+        published_from: str | None = None,
+        published_to: str | None = None,
+    ) -> list[ArticleEntry]:
+        """Stored articles (id, title, source, author, published, url, chunks), newest first, filtered."""
+        from assistant.store.catalog import list_articles
+
+        return list_articles(self.store, query, source, published_from, published_to)
+
+    @user_errors
+    def remove(self, doc_id: str) -> ArticleEntry:
+        """Remove one article from the store (Chroma and the lexical index together); says so when no article
+        has that id (ArticleNotFoundError)."""
+        from assistant.store.catalog import remove_article
+
+        return remove_article(self.store, self.settings, doc_id)
 
     # -- inspection --------------------------------------------------------------------------
     @user_errors

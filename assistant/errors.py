@@ -35,6 +35,10 @@ class QuestionError(AssistantError):
     """The question is empty or too long."""
 
 
+class ArticleNotFoundError(AssistantError):
+    """No stored article has the id given (to remove or open)."""
+
+
 class ModelNotFoundError(AssistantError):
     """A model file or package is missing."""
 

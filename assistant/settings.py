@@ -177,6 +177,19 @@ class CalculationSettings(BaseModel):
     )
 
 
+class FetchSettings(BaseModel):
+    """Fetching pages and feeds the user names by URL (nothing is fetched otherwise)."""
+
+    model_config = {"extra": "forbid"}
+    timeout_s: float = Field(20.0, gt=0, description="Seconds to connect, and between bytes read, before giving up.")
+    max_bytes: int = Field(5_000_000, ge=1, description="Replies larger than this are refused (pages and feeds).")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed before giving up.")
+    max_feed_items: int = Field(200, ge=1, description="Items of one feed ingested per run (the newest first).")
+    user_agent: str = Field(
+        "news-assistant/1 (+archive of articles the user asked for)", description="User-Agent sent with each request."
+    )
+
+
 class UISettings(BaseModel):
     """The Gradio chat UI."""
 
@@ -232,6 +245,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
     calculation: CalculationSettings = Field(default_factory=CalculationSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod

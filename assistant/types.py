@@ -45,6 +45,7 @@ class Article:
     url: str = ""
     published: str = ""
     tags: tuple[str, ...] = ()
+    author: str = ""
     page_starts: tuple[int, ...] = ()
     """For PDFs: character offset where each page begins (page n starts at page_starts[n-1])."""
 

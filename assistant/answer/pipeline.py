@@ -28,6 +28,7 @@ from assistant.answer.retrieval import HybridRetriever
 from assistant.checks.calculation import Calculation, years_between_ends
 from assistant.checks.calibration import Calibrator, load_calibrator, verifiable
 from assistant.checks.consistency import agreement_share, sample_seeds
+from assistant.checks.disagreement import side_by_side
 from assistant.checks.grounding import (
     answers_kind,
     counts_what_was_asked,
@@ -133,6 +134,7 @@ class AnswerPipeline:
         timings["check"] = time.perf_counter() - started
         timings["total"] = time.perf_counter() - began
         answer = self._assemble(turn.question, judged, evidence, passages, numbering, timings)
+        answer = side_by_side(answer, evidence, numbering)  # reports that differ, each cited with outlet and date
         yield StreamEvent(answer=dated_answer(answer, searched))
 
     def _archive_is_later(self, turn: Turn, query_vector: list[float]) -> bool:

@@ -173,7 +173,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _iso_date(value: Any) -> str:
+def iso_date(value: Any) -> str:
     """YYYY-MM-DD from a date, datetime or string; '' when absent or unparsable."""
     if isinstance(value, datetime | date):
         return value.strftime("%Y-%m-%d")
@@ -210,8 +210,9 @@ def _article(
         text=body,
         source=str(meta.get("source") or "").strip(),
         url=str(meta.get("url") or "").strip(),
-        published=_iso_date(meta.get("published")),
+        published=iso_date(meta.get("published")),
         tags=_tags(meta.get("tags")),
+        author=" ".join(str(meta.get("author") or "").split()),
         page_starts=tuple(meta.get("page_starts") or ()),
     )
 
@@ -223,7 +224,7 @@ MAX_LINE_WARNINGS = 20
 
 
 def load_markdown(path: Path, *, max_bytes: int) -> Loaded:
-    """Markdown with optional YAML front matter (title, source, url, published, tags)."""
+    """Markdown with optional YAML front matter (title, source, url, published, tags, author)."""
     import yaml
 
     decoded = decode_text(_read_bytes(path, max_bytes), path)
@@ -290,7 +291,7 @@ def load_pdf(path: Path, *, max_bytes: int) -> Loaded:
 
 
 def load_jsonl(path: Path, *, max_bytes: int) -> Loaded:
-    """One article per line (title, text, source, url, published, tags, id); bad lines become warnings."""
+    """One article per line (title, text, source, url, published, tags, author, id); bad lines become warnings."""
     decoded = decode_text(_read_bytes(path, max_bytes), path)
     articles: list[Article] = []
     bad: list[str] = []
@@ -307,7 +308,7 @@ def load_jsonl(path: Path, *, max_bytes: int) -> Loaded:
                 raise ValueError("not a JSON object")
             if not str(record.get("text") or "").strip():
                 raise ValueError("no text")
-            meta = {k: record.get(k) for k in ("title", "source", "url", "published", "tags")}
+            meta = {k: record.get(k) for k in ("title", "source", "url", "published", "tags", "author")}
             removed += control_characters(str(record["text"]))
             doc_id = _jsonl_doc_id(path, prefix, record, number)
             articles.append(_article(path, str(record["text"]), doc_id=doc_id, **meta))
@@ -334,17 +335,16 @@ def _jsonl_doc_id(path: Path, prefix: str, record: dict[str, Any], number: int) 
 
 
 def load_html(path: Path, *, max_bytes: int) -> Loaded:
-    """Main text of an HTML page; title, date, source and URL from its head."""
-    from assistant.ingest.html_text import extract_html
+    """Main text of an HTML page (trafilatura); title, author, date, outlet and URL from the page."""
+    from assistant.ingest.page_text import extract_page
 
     decoded = decode_text(_read_bytes(path, max_bytes), path)
     try:
-        page = extract_html(decoded.text)
+        page = extract_page(decoded.text)
     except DocumentError as err:
         raise DocumentError(f"{path}: {err}") from err
-    if not page["text"].strip():
-        raise DocumentError(f"{path}: no readable text in the HTML")
-    return [_article(path, page.pop("text"), **page)], list(decoded.notes)
+    meta = {"title": page.title, "author": page.author, "published": page.published, "source": page.source}
+    return [_article(path, page.text, url=page.url, **meta)], list(decoded.notes)
 
 
 LOADERS = {

@@ -1,9 +1,9 @@
-"""Idempotent, incremental, crash-safe ingest of article files into the store."""
+"""Idempotent, incremental, crash-safe ingest of article files and pages named by URL into the store."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +11,8 @@ from assistant.errors import DocumentError
 from assistant.ingest import near_duplicates
 from assistant.ingest.chunking import chunk_article
 from assistant.ingest.documents import content_hash, iter_corpus_files, load_file_with_warnings
+from assistant.ingest.fetch import is_url
+from assistant.ingest.web import WebBatch, load_web
 from assistant.settings import Settings
 from assistant.store.chunk_store import ArticleWrite, ChunkStore, StoredDocument
 from assistant.store.embedding import Embedder
@@ -32,10 +34,16 @@ def ingest_paths(
     rebuild: bool = False,
     prune: bool = False,
     progress: ProgressCallback | None = None,
+    urls: Sequence[str] = (),
+    feeds: Sequence[str] = (),
 ) -> IngestReport:
-    """Bring the store in line with the files under ``paths``; unchanged articles cost no writes."""
+    """Bring the store in line with the files under ``paths`` and the pages at ``urls`` and in ``feeds``;
+    unchanged articles cost no writes."""
     began = time.perf_counter()
     files = iter_corpus_files(list(paths))
+    web = WebBatch()
+    if urls or feeds:
+        web = load_web(urls, feeds, settings.fetch, progress)  # the network is never waited on under the lock
     with WriteLock(settings.data_dir):
         if rebuild:
             store.reset()
@@ -61,14 +69,22 @@ def ingest_paths(
                 outcome = _ingest_article(article, settings, embedder, stored, seen, messages, batch)
                 counts[outcome[0]] += 1
                 counts["chunks"] += outcome[1]
+        errors.extend(web.errors)
+        for article in web.articles:
+            outcome = _ingest_article(article, settings, embedder, stored, seen, messages, batch)
+            counts[outcome[0]] += 1
+            counts["chunks"] += outcome[1]
         batch.flush()
         if progress:
             progress(len(files), len(files), "")
         gone = [
             doc
             for doc in stored.values()
-            if not Path(doc.source_path).exists()
-            or (doc.source_path in loaded_ids and doc.doc_id not in loaded_ids[doc.source_path])
+            if not is_url(doc.source_path)  # a page fetched once stays until removed
+            and (
+                not Path(doc.source_path).exists()
+                or (doc.source_path in loaded_ids and doc.doc_id not in loaded_ids[doc.source_path])
+            )
         ]
         if prune and gone:
             store.delete_articles([doc.doc_id for doc in gone])

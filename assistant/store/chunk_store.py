@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,7 @@ class ChunkStore:
         self.embedder_name = embedder_name
         self.dimension = dimension
         self._client = client
+        self._client_lock = threading.Lock()  # two first uses at once (a UI tab and an ingest) open one client
         self._chunks: Any = None
         self._docs: Any = None
         self.lexical = lexical or make_lexical_index(settings.lexical_engine, settings.data_dir)
@@ -143,7 +145,9 @@ class ChunkStore:
     def client(self) -> Any:
         """The Chroma client, opened on first use."""
         if self._client is None:
-            self._client = open_client(self.settings)
+            with self._client_lock:
+                if self._client is None:
+                    self._client = open_client(self.settings)
         return self._client
 
     @property
@@ -415,6 +419,21 @@ class ChunkStore:
                 out[doc_id] = _stored(doc_id, meta)
         return out
 
+    def article_metadata(self) -> dict[str, dict[str, Any]]:
+        """Every stored article's metadata by doc id, without its text (read a page at a time; for listing)."""
+        self.open()
+        out: dict[str, dict[str, Any]] = {}
+        total = self.document_count()
+        while len(out) < total:
+            offset = len(out)
+            got = self._call(
+                "read articles", lambda offset=offset: self._docs.get(include=["metadatas"], limit=2000, offset=offset)
+            )
+            if not got["ids"]:
+                break
+            out.update((doc_id, dict(meta or {})) for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True))
+        return out
+
     def _records(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
         out: dict[str, StoredDocument] = {}
         for group in batches(list(doc_ids)):
@@ -445,6 +464,7 @@ class ChunkStore:
                     source=str(meta.get("source", "")),
                     url=str(meta.get("url", "")),
                     published=str(meta.get("published", "")),
+                    author=str(meta.get("author", "")),
                     tags=tuple(t for t in str(meta.get("tags", "")).split(",") if t),
                     page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
                 )
@@ -611,6 +631,7 @@ def _article_metadata(write: ArticleWrite) -> dict[str, Any]:
         "source": article.source,
         "url": article.url,
         "published": article.published,
+        "author": article.author,
         "tags": ",".join(article.tags),
         "page_starts": json.dumps(article.page_starts),
         "chunk_count": len(write.chunks),

@@ -201,7 +201,10 @@ def ingest_html(report: IngestReport) -> str:
     if report.messages:
         html += '<ul class="ingest-messages">' + "".join(f"<li>{escape(m)}</li>" for m in report.messages) + "</ul>"
     if report.errors:
-        rows = "".join(f"<li><b>{escape(_basename(path))}</b>: {escape(reason)}</li>" for path, reason in report.errors)
+        rows = "".join(
+            f"<li><b>{escape(_shown_source(path))}</b>: {escape(reason.removeprefix(f'{path}: '))}</li>"
+            for path, reason in report.errors
+        )
         html += f'<div class="ingest-errors" role="alert"><p>Not ingested:</p><ul>{rows}</ul></div>'
     return html
 
@@ -236,6 +239,11 @@ def shorten(text: str, limit: int) -> str:
     """Whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _shown_source(path: str) -> str:
+    """A URL whole (its last part alone would not say which page), a file by its name."""
+    return path if "://" in path[:20] else _basename(path)
 
 
 def _basename(path: str) -> str:
