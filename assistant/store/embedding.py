@@ -35,26 +35,6 @@ class Embedder(Protocol):
         """Unit-length vectors, one per text."""
         ...
 
-    def encode_chunks(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]) -> EncodedChunks:
-        """Chunk vectors (as sentence-transformers computes them) and sentence vectors pooled from the same pass."""
-        from assistant.store.chunk_encoder import encode_chunks, torch_forward
-
-        model = self._load_model()
-        if self._window_tokenizer is None:
-            from tokenizers import Tokenizer
-
-            tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
-            tokenizer.enable_truncation(int(model.max_seq_length))
-            tokenizer.no_padding()
-            self._window_tokenizer = tokenizer
-        return encode_chunks(
-            self._window_tokenizer,
-            torch_forward(model[0].auto_model),
-            texts,
-            spans,
-            batch_size=self.settings.batch_size,
-        )
-
     def count_tokens(self, text: str) -> int:
         """Word pieces the embedder reads for ``text`` (special tokens included)."""
         ...
