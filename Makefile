@@ -7,14 +7,18 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install browser ingest run test test-fast test-integration eval lint bench clean
+.PHONY: install browser ingest run test test-fast test-integration eval lint bench bench-ingest clean
 
 $(STAMP): pyproject.toml
+	@echo "==> [1/4] virtual environment in $(VENV)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> [2/4] torch (CPU build)"
 	# CPU build of torch first: any other spec pulls gigabytes of CUDA packages.
-	$(BIN)/python -m pip install torch==2.13.0
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@echo "==> [3/4] the package and its models; on a fresh machine llama-cpp-python is compiled from source (about 9 min on 2 cores)"
+	$(BIN)/python -m pip install --progress-bar off -e ".[dev]"
+	@echo "==> [4/4] pip check"
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
@@ -30,9 +34,11 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 ingest: install
+	@echo "==> ingesting corpus/ (the first run also loads the embedder)"
 	$(BIN)/assistant ingest corpus
 
 run: ingest
+	@echo "==> starting the UI (the first start assembles the model once into ~/.cache/assistant/models)"
 	$(BIN)/python app.py
 
 lint: install
@@ -55,6 +61,9 @@ test: browser lint test-fast test-integration eval
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-ingest: install
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf .assistant eval/out

@@ -7,6 +7,7 @@ import functools
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -109,15 +110,32 @@ def ingest(
     """Add new and changed articles to the store (unchanged ones cost nothing)."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     assistant = _assistant(data_dir=data_dir)
     console = Console(stderr=True)
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("ingesting", total=None)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files"),
+        TextColumn("[dim]{task.fields[rate]}[/]"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+    )
+    began = time.perf_counter()
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("ingesting", total=None, rate="")
 
         def report(done: int, total: int, path: str) -> None:
-            progress.update(task, total=total, completed=done, description=f"ingesting {escape(Path(path).name)}")
+            rate = done / max(time.perf_counter() - began, 1e-9)
+            progress.update(
+                task,
+                total=total,
+                completed=done,
+                description=f"ingesting {escape(Path(path).name)}",
+                rate=f"{rate:.1f} files/s" if done else "",
+            )
 
         result = assistant.ingest(paths or None, feeds=feed or (), rebuild=rebuild, prune=prune, progress=report)
     for path, reason in result.errors:  # file names and reasons are data, never rich markup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -214,7 +215,13 @@ class Settings(BaseSettings):
         toml_file="assistant.toml",
     )
 
-    data_dir: Path = Field(Path(".assistant"), description="Where the store, lock and model cache live.")
+    data_dir: Path = Field(Path(".assistant"), description="Where the store and its write lock live.")
+    model_cache: Path | None = Field(
+        None,
+        description="Where assembled model files (and saved prompt states) are kept, shared by every data dir; "
+        "default: $XDG_CACHE_HOME/assistant/models or ~/.cache/assistant/models. A model already assembled in "
+        "data_dir/models (before this setting existed) is still used from there.",
+    )
     corpus_dir: Path = Field(Path("corpus"), description="Folder ingested by default.")
     chroma_url: str | None = Field(
         None, description="Chroma server URL (http://host:port); unset = embedded store in data_dir."
@@ -267,5 +274,18 @@ class Settings(BaseSettings):
 
     @property
     def model_cache_dir(self) -> Path:
-        """Directory where assembled model files are kept."""
+        """Directory where assembled model files are kept: one per user, not one per data dir."""
+        if self.model_cache is not None:
+            return self.model_cache.expanduser()
+        return default_model_cache()
+
+    @property
+    def legacy_model_dir(self) -> Path:
+        """Where data dirs made before the shared cache assembled their own copy (still used when it holds one)."""
         return self.data_dir / "models"
+
+
+def default_model_cache() -> Path:
+    """The per-user model cache: $XDG_CACHE_HOME/assistant/models, else ~/.cache/assistant/models."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "assistant" / "models"

