@@ -27,7 +27,8 @@ class TimeWindow:
     phrase: str
     """The words of the question that named these days ("this week")."""
     exact: bool = True
-    """False for vague words ("recently", "latest"): then an empty window is no reason to say the archive lacks it."""
+    """True for days named relative to the day of asking ("this week", "yesterday"); False for vague words
+    ("recently") and for a bare month, weekday or year, which may date the event rather than the report."""
 
     def holds(self, day: date) -> bool:
         """True when ``day`` falls inside the window."""
@@ -124,6 +125,11 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
 _CASE_SENSITIVE = frozenset({"year"})  # "the 2023 Golden Globes": a year before a name, not "2000 troops"
 _COMPILED = tuple((name, re.compile(pattern, 0 if name in _CASE_SENSITIVE else re.I)) for name, pattern in _PATTERNS)
 
+_RELATIVE = frozenset("today yesterday this_week last_week this_month last_month this_year last_year".split())
+"""Words that name days relative to the day of asking: only for these does an empty window mean the archive lacks
+the story. A bare month, weekday or year ("halted in early February") often dates an event an article reports
+later, and "recently" is vague."""
+
 RECENT_DAYS = 14
 """What "recently" and "latest" cover before ``as_of``: news words for the last days, not an exact span."""
 
@@ -141,7 +147,7 @@ def resolve_times(question: str, as_of: date) -> TimeWindow | None:
         window = _window(name, match, as_of)
         if window is not None:
             start, end = window
-            return TimeWindow(start=start, end=min(end, as_of), phrase=match.group(0).strip(), exact=name != "recently")
+            return TimeWindow(start=start, end=min(end, as_of), phrase=match.group(0).strip(), exact=name in _RELATIVE)
     return None
 
 

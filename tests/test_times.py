@@ -46,9 +46,12 @@ def test_a_question_naming_no_time_and_a_count_that_looks_like_a_year_have_no_wi
     assert resolve_times("Who may speak at the hearing?", FRIDAY) is None
 
 
-def test_recently_is_a_vague_window() -> None:
-    window = resolve_times("Which bakery recently closed?", FRIDAY)
-    assert window is not None and not window.exact
+def test_only_days_named_relative_to_the_asking_day_are_exact() -> None:
+    for question in ("Which bakery recently closed?", "Why had the strikes stopped in early February?"):
+        window = resolve_times(question, FRIDAY)
+        assert window is not None and not window.exact
+    window = resolve_times("Which bakery closed yesterday?", FRIDAY)
+    assert window is not None and window.exact
 
 
 def test_as_of_accepts_dates_and_iso_text_and_refuses_anything_else() -> None:
