@@ -9,16 +9,13 @@ and ``heal`` repairs the articles of any note left by a killed write.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
-from assistant.ingest import near_duplicates
 from assistant.settings import Settings
+from assistant.store import repair, search
 from assistant.store.chroma import (
     batches,
     chunk_from_record,
@@ -31,7 +28,16 @@ from assistant.store.chroma import (
 from assistant.store.ledger import Ledger
 from assistant.store.lexical import Entry, Filters, LexicalIndex, make_lexical_index
 from assistant.store.locking import WriteLock
-from assistant.store.vectors import pack_f16, unpack_f16
+from assistant.store.records import (
+    ArticleWrite,
+    StoredDocument,
+    article_from_record,
+    article_metadata,
+    make_filters,
+    stored_document,
+    where_clause,
+)
+from assistant.store.vectors import pack_f16
 from assistant.types import Article, Chunk
 
 __all__ = [
@@ -47,68 +53,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 REBUILD_HINT = "rebuild it with `assistant ingest --rebuild`"
-EXACT_SEARCH_LIMIT = 300
-"""A filter that leaves at most this many chunks is searched exactly, over the vectors the lexical index keeps."""
-OVERFETCH_LIMIT = 4000
-"""Most neighbours fetched from the vector index to find ``n`` that pass a broad filter."""
 WRITE_BATCH = 2000
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """What the store records of one article."""
-
-    doc_id: str
-    source_path: str
-    content_hash: str
-    title: str
-    chunk_count: int
-    signature: tuple[int, ...] = ()  # MinHash of the text (near_duplicates.py); empty in stores built before it
-
-
-@dataclass(frozen=True)
-class ArticleWrite:
-    """One article ready to store: its chunks, their vectors and (when known) their sentence vectors."""
-
-    article: Article
-    content_hash: str
-    chunks: list[Chunk]
-    vectors: list[list[float]]
-    signature: tuple[int, ...] = ()
-    sentence_vectors: list[bytes] | None = None
-    replaces: bool = False
-    """True when an earlier version of the article is stored (its old chunks are removed)."""
-
-
-def make_filters(filters: dict[str, Any] | None) -> Filters:
-    """Filters from the API's dict (source, doc_id, published_from, published_to)."""
-    filters = filters or {}
-    unknown = set(filters) - {"source", "doc_id", "published_from", "published_to"}
-    if unknown:
-        raise ValueError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-    return Filters(
-        source=str(filters.get("source") or ""),
-        doc_id=str(filters.get("doc_id") or ""),
-        published_from=published_number(str(filters.get("published_from") or "")),
-        published_to=(published_number(str(filters["published_to"])) or 99999999) if filters.get("published_to") else 0,
-    )
-
-
-def where_clause(filters: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Chroma ``where`` for source / doc_id / published date range filters."""
-    f = make_filters(filters)
-    parts: list[dict[str, Any]] = []
-    if f.source:
-        parts.append({"source": f.source})
-    if f.doc_id:
-        parts.append({"doc_id": f.doc_id})
-    if f.published_from:
-        parts.append({"published_n": {"$gte": f.published_from}})
-    if f.published_to:
-        parts.append({"published_n": {"$lte": f.published_to}})
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 class ChunkStore:
@@ -239,74 +184,14 @@ class ChunkStore:
             repaired += self.rebuild_lexical()
         pending = sorted(self.ledger.pending())
         for group in batches(pending, 200):
-            repaired += self._repair(list(group))
+            repaired += repair.repair(self._chunks, self._docs, self.lexical, self._call, list(group))
         self.ledger.clear()
         return repaired
 
     def rebuild_lexical(self) -> int:
         """Fill the lexical index from every chunk in Chroma, a page at a time; returns chunks indexed."""
         self.open(create=True)
-        self.lexical.reset()
-        self.lexical.replace([], [])
-        done = 0
-        total = self.chunk_count()
-        while done < total:
-            got = self._call(
-                "read chunks",
-                lambda done=done: self._chunks.get(
-                    include=["documents", "metadatas", "embeddings"], limit=WRITE_BATCH, offset=done
-                ),
-            )
-            if not got["ids"]:
-                break
-            entries = [
-                _entry_from_record(i, d, m, v)
-                for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
-            ]
-            self.lexical.replace([], entries)
-            done += len(entries)
-        self.lexical.mark_built()
-        if done:
-            log.warning("built the lexical index from %d stored chunks", done)
-        return done
-
-    def _repair(self, doc_ids: list[str]) -> int:
-        records = self._records(doc_ids)
-        got = self._call(
-            "read chunks",
-            lambda: self._chunks.get(
-                where={"doc_id": {"$in": doc_ids}}, include=["documents", "metadatas", "embeddings"]
-            ),
-        )
-        by_doc: dict[str, list[tuple[str, str, dict[str, Any], Any]]] = {d: [] for d in doc_ids}
-        for row in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True):
-            by_doc.setdefault(str(row[2]["doc_id"]), []).append(row)
-        drop_chunks: list[str] = []
-        drop_records: list[str] = []
-        relex: dict[str, list[Entry]] = {}
-        for doc_id in doc_ids:
-            rows = by_doc.get(doc_id, [])
-            record = records.get(doc_id)
-            keep = [r for r in rows if record and r[2].get("content_hash") == record.content_hash]
-            if record is None or len(keep) != record.chunk_count:
-                # Never written completely: remove every trace; the next ingest writes it again from its file.
-                drop_chunks += [r[0] for r in rows]
-                drop_records += [doc_id] if record else []
-                relex[doc_id] = []
-                continue
-            kept = {r[0] for r in keep}
-            drop_chunks += [r[0] for r in rows if r[0] not in kept]
-            if sorted(self.lexical.chunk_ids_of(doc_id)) != sorted(kept):
-                relex[doc_id] = [_entry_from_record(*r) for r in keep]
-        for group in batches(drop_records):
-            self._call("delete articles", lambda group=group: self._docs.delete(ids=list(group)))
-        for group in batches(drop_chunks):
-            self._call("delete chunks", lambda group=group: self._chunks.delete(ids=list(group)))
-        if relex:
-            self.lexical.replace(relex, [e for entries in relex.values() for e in entries])
-        if relex or drop_chunks:
-            log.warning("repaired %d article(s) left by an interrupted write", len(set(relex) | set(drop_records)))
-        return len(set(relex) | set(drop_records))
+        return repair.rebuild_lexical(self._chunks, self.lexical, self._call)
 
     # -- writing -------------------------------------------------------------------------------------------------
     def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
@@ -357,7 +242,7 @@ class ChunkStore:
                     ids=[w.article.doc_id for w in group],
                     embeddings=[[0.0]] * len(group),
                     documents=[w.article.text for w in group],
-                    metadatas=[_article_metadata(w) for w in group],
+                    metadatas=[article_metadata(w) for w in group],
                 ),
             )
         self.ledger.end(note)
@@ -412,16 +297,7 @@ class ChunkStore:
             if not got["ids"]:
                 break
             for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                out[doc_id] = _stored(doc_id, meta)
-        return out
-
-    def _records(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
-        out: dict[str, StoredDocument] = {}
-        for group in batches(list(doc_ids)):
-            got = self._call(
-                "read articles", lambda group=group: self._docs.get(ids=list(group), include=["metadatas"])
-            )
-            out.update((i, _stored(i, m)) for i, m in zip(got["ids"], got["metadatas"], strict=True))
+                out[doc_id] = stored_document(doc_id, meta)
         return out
 
     def get_article(self, doc_id: str) -> Article | None:
@@ -437,17 +313,7 @@ class ChunkStore:
                 "read articles", lambda group=group: self._docs.get(ids=list(group), include=["documents", "metadatas"])
             )
             for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                out[doc_id] = Article(
-                    doc_id=doc_id,
-                    source_path=str(meta.get("source_path", "")),
-                    title=str(meta.get("title", "")),
-                    text=str(text),
-                    source=str(meta.get("source", "")),
-                    url=str(meta.get("url", "")),
-                    published=str(meta.get("published", "")),
-                    tags=tuple(t for t in str(meta.get("tags", "")).split(",") if t),
-                    page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
-                )
+                out[doc_id] = article_from_record(doc_id, text, meta)
         return out
 
     def find_by_hash(self, content_hash: str) -> list[str]:
@@ -470,34 +336,7 @@ class ChunkStore:
     def dense_search(self, vector: list[float], n: int, filters: Filters) -> list[tuple[str, float]]:
         """Ids and cosine similarities of the ``n`` nearest chunks passing ``filters``."""
         self.open()
-        if filters.empty:
-            return self._nearest(vector, n)
-        if not self.lexical.exists():
-            return [(c.id, s) for c, s in self._chroma_query(vector, n, filters)]
-        matching = self.lexical.count(filters)
-        if matching == 0:
-            return []
-        if matching <= EXACT_SEARCH_LIMIT:
-            return _exact(vector, self.lexical.within(filters, matching), n)
-        total = max(matching, self.lexical.count(Filters()))
-        want = min(total, math.ceil(n * total / matching * 1.5) + n)
-        while True:
-            near = self._nearest(vector, want)
-            passing = self.lexical.passing([i for i, _ in near], filters)
-            kept = [(i, s) for i, s in near if i in passing]
-            if len(kept) >= n or want >= min(total, OVERFETCH_LIMIT):
-                return kept[:n]
-            want = min(total, OVERFETCH_LIMIT, want * 3)
-
-    def _nearest(self, vector: list[float], n: int) -> list[tuple[str, float]]:
-        # No count first: Chroma returns what it has when asked for more (and nothing from an empty collection),
-        # and a count per question cost as much as the search itself.
-        got = self._call(
-            "search vectors",
-            lambda: self._chunks.query(query_embeddings=[vector], n_results=max(1, n), include=["distances"]),
-        )
-        ids, distances = (got.get("ids") or [[]])[0], (got.get("distances") or [[]])[0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+        return search.dense_search(self._chunks, self.lexical, self._call, vector, n, filters)
 
     def lexical_search(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         """Ids and BM25 scores of the best ``n`` lexical matches passing ``filters``."""
@@ -520,28 +359,6 @@ class ChunkStore:
         chunks = self.chunks_by_id([i for i, _ in hits])
         return [(chunks[i], s) for i, s in hits if i in chunks]
 
-    def _chroma_query(self, vector: list[float], n: int, filters: Filters) -> list[tuple[Chunk, float]]:
-        """Chroma's own filtered search: correct but slow on large stores (used only before the index exists)."""
-        count = self.chunk_count()
-        if count == 0:
-            return []
-        where = where_clause({k: v for k, v in _filter_dict(filters).items() if v})
-        got = self._call(
-            "search vectors",
-            lambda: self._chunks.query(
-                query_embeddings=[vector],
-                n_results=min(n, count),
-                where=where,
-                include=["documents", "metadatas", "distances"],
-            ),
-        )
-        return [
-            (chunk_from_record(i, d, m), 1.0 - float(dist))
-            for i, d, m, dist in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
-            )
-        ]
-
     def all_chunks(self, filters: dict[str, Any] | None = None) -> list[Chunk]:
         """Every stored chunk, read a page at a time (for tests and tools; never per question)."""
         self.open()
@@ -561,58 +378,3 @@ class ChunkStore:
             ]
             if len(got["ids"]) < WRITE_BATCH:
                 return out
-
-
-def _filter_dict(filters: Filters) -> dict[str, Any]:
-    return {
-        "source": filters.source,
-        "doc_id": filters.doc_id,
-        "published_from": str(filters.published_from) if filters.published_from else "",
-        "published_to": str(filters.published_to) if filters.published_to else "",
-    }
-
-
-def _exact(vector: list[float], entries: list[Entry], n: int) -> list[tuple[str, float]]:
-    import numpy as np
-
-    usable = [e for e in entries if e.vector]
-    if not usable:
-        return []
-    matrix = np.stack([unpack_f16(e.vector) for e in usable])
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    scores = matrix @ np.asarray(vector, dtype=np.float32)
-    order = np.argsort(-scores)[:n]
-    return [(usable[i].chunk.id, float(scores[i])) for i in order]
-
-
-def _entry_from_record(chunk_id: str, text: str, meta: dict[str, Any], embedding: Any) -> Entry:
-    chunk = chunk_from_record(chunk_id, text, meta)
-    vector = pack_f16(list(embedding)) if embedding is not None else b""
-    return Entry(chunk, str(meta.get("content_hash", "")), int(meta.get("published_n", 0)), vector, b"")
-
-
-def _stored(doc_id: str, meta: dict[str, Any]) -> StoredDocument:
-    return StoredDocument(
-        doc_id=doc_id,
-        source_path=str(meta.get("source_path", "")),
-        content_hash=str(meta.get("content_hash", "")),
-        title=str(meta.get("title", "")),
-        chunk_count=int(meta.get("chunk_count", 0)),
-        signature=near_duplicates.decode(str(meta.get("minhash", ""))),
-    )
-
-
-def _article_metadata(write: ArticleWrite) -> dict[str, Any]:
-    article = write.article
-    return {
-        "source_path": article.source_path,
-        "content_hash": write.content_hash,
-        "title": article.title,
-        "source": article.source,
-        "url": article.url,
-        "published": article.published,
-        "tags": ",".join(article.tags),
-        "page_starts": json.dumps(article.page_starts),
-        "chunk_count": len(write.chunks),
-        "minhash": near_duplicates.encode(write.signature),
-    }
