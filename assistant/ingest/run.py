@@ -14,7 +14,6 @@ from assistant.ingest.documents import content_hash, iter_corpus_files, load_fil
 from assistant.settings import Settings
 from assistant.store.chunk_store import ArticleWrite, ChunkStore, StoredDocument
 from assistant.store.embedding import Embedder
-from assistant.store.locking import WriteLock
 from assistant.store.vectors import pack_int8
 from assistant.types import Article, Chunk, IngestReport
 
@@ -36,7 +35,7 @@ def ingest_paths(
     """Bring the store in line with the files under ``paths``; unchanged articles cost no writes."""
     began = time.perf_counter()
     files = iter_corpus_files(list(paths))
-    with WriteLock(settings.data_dir):
+    with store.writing():
         if rebuild:
             store.reset()
         store.heal()

@@ -10,12 +10,16 @@ and ``heal`` repairs the articles of any note left by a killed write.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
 from assistant.settings import Settings
-from assistant.store import repair, search
+from assistant.store import repair, search, writing
+from assistant.store.changes import ChangeLog, Cursor, CursorFile
 from assistant.store.chroma import (
     batches,
     chunk_from_record,
@@ -25,19 +29,18 @@ from assistant.store.chroma import (
     published_number,
     with_retries,
 )
+from assistant.store.claim import WriterClaim
 from assistant.store.ledger import Ledger
-from assistant.store.lexical import Entry, Filters, LexicalIndex, make_lexical_index
-from assistant.store.locking import WriteLock
+from assistant.store.lexical import Filters, LexicalIndex, make_lexical_index
+from assistant.store.locking import WriteGuard
 from assistant.store.records import (
     ArticleWrite,
     StoredDocument,
     article_from_record,
-    article_metadata,
     make_filters,
     stored_document,
     where_clause,
 )
-from assistant.store.vectors import pack_f16
 from assistant.types import Article, Chunk
 
 __all__ = [
@@ -75,6 +78,10 @@ class ChunkStore:
         self._docs: Any = None
         self.lexical = lexical or make_lexical_index(settings.lexical_engine, settings.data_dir)
         self.ledger = Ledger(settings.data_dir / "ledger")
+        self.cursor = CursorFile(settings.data_dir / "lexical-cursor.json")
+        self._changes: ChangeLog | None = None
+        self._checked_at = -math.inf
+        self.guard = WriteGuard(settings.data_dir, self._open_claim if settings.chroma_url else None)
 
     # -- opening -------------------------------------------------------------------------------------------------
     @property
@@ -94,6 +101,10 @@ class ChunkStore:
     @property
     def _names(self) -> tuple[str, str]:
         return self.settings.collection, f"{self.settings.collection}-articles"
+
+    @property
+    def _changes_name(self) -> str:
+        return f"{self.settings.collection}-changes"
 
     def _call(self, what: str, call: Any) -> Any:
         return with_retries(self.settings, call, what)
@@ -154,14 +165,34 @@ class ChunkStore:
     def _heal_if_free(self) -> None:
         """A reader repairs only when no writer holds the lock (a writer heals at its own start)."""
         try:
-            with WriteLock(self.settings.data_dir):
+            with self.guard.local():
                 self.heal()
         except StoreLockedError:
             log.info("store is being written by another process; it repairs any interrupted write itself")
 
+    def _open_claim(self) -> WriterClaim:
+        name = f"{self.settings.collection}-writer"
+        collection = self._call(
+            "open the writer claim", lambda: self.client.get_or_create_collection(name, embedding_function=None)
+        )
+        return WriterClaim(collection, self._call, stale_after_s=self.settings.writer_stale_s, location=self.location)
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the right to write: the data dir's lock and, on a Chroma server, the one writer claim of all hosts."""
+        return self.guard.writing()
+
+    def _change_log(self) -> ChangeLog:
+        if self._changes is None:
+            collection = self._call(
+                "open the change log",
+                lambda: self.client.get_or_create_collection(self._changes_name, embedding_function=None),
+            )
+            self._changes = ChangeLog(collection, self._call)
+        return self._changes
+
     def reset(self) -> None:
-        """Delete both collections and the lexical index (used by --rebuild)."""
-        for name in self._names:
+        """Delete the collections and the lexical index (used by --rebuild)."""
+        for name in [*self._names, self._changes_name]:
             try:
                 self._call("delete a collection", lambda name=name: self.client.delete_collection(name))
             except Exception as err:
@@ -169,7 +200,57 @@ class ChunkStore:
                     raise
         self.lexical.reset()
         self.ledger.clear()
-        self._chunks = self._docs = None
+        self.cursor.clear()
+        self._chunks = self._docs = self._changes = None
+
+    # -- following other hosts -----------------------------------------------------------------------------------
+    def catch_up(self, *, force: bool = False) -> int:
+        """Copy into the lexical index what other processes wrote to or removed from Chroma since this one last
+        looked (at most once per ``store_sync_s`` unless ``force``); returns how many articles changed in it."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.settings.store_sync_s:
+            return 0
+        self._checked_at = now
+        self.open()
+        try:
+            latest = self._change_log().latest()
+        except Exception as err:
+            if not is_not_found(err):
+                raise
+            self._chunks = self._docs = self._changes = None  # the store on the server was rebuilt: open it again
+            self.open()
+            latest = self._change_log().latest()
+        cursor = self.cursor.read()
+        if cursor.log_id == self._change_log().log_id and cursor.seq == latest:
+            return 0
+        try:
+            with self.guard.local():
+                return self._follow()
+        except StoreLockedError:
+            return 0  # this data dir's writer keeps its lexical index itself
+
+    def _follow(self) -> int:
+        changes = self._change_log()
+        cursor = self.cursor.read()
+        latest = changes.latest()
+        if (cursor.log_id and cursor.log_id != changes.log_id) or cursor.seq > latest:
+            # another log than the one this index followed: the server's store was rebuilt since
+            self.rebuild_lexical()
+            return self.document_count()
+        seq, doc_ids = changes.since(cursor.seq)
+        followed = 0
+        for group in batches(sorted(doc_ids), 200):
+            followed += repair.follow(self._chunks, self._docs, self.lexical, self._call, list(group))
+        self.cursor.write(Cursor(changes.log_id, seq))
+        return followed
+
+    def _record_change(self, doc_ids: Sequence[str]) -> None:
+        """Append the change to the log; this index already holds it, so its cursor moves too when it was current."""
+        changes = self._change_log()
+        seq = changes.append(doc_ids)
+        cursor = self.cursor.read()
+        if cursor.log_id in ("", changes.log_id) and cursor.seq == seq - 1:
+            self.cursor.write(Cursor(changes.log_id, seq))
 
     # -- repair --------------------------------------------------------------------------------------------------
     def heal(self) -> int:
@@ -185,67 +266,36 @@ class ChunkStore:
         pending = sorted(self.ledger.pending())
         for group in batches(pending, 200):
             repaired += repair.repair(self._chunks, self._docs, self.lexical, self._call, list(group))
+        if pending:
+            self._record_change(pending)
         self.ledger.clear()
+        repaired += self._follow()
         return repaired
 
     def rebuild_lexical(self) -> int:
         """Fill the lexical index from every chunk in Chroma, a page at a time; returns chunks indexed."""
         self.open(create=True)
-        return repair.rebuild_lexical(self._chunks, self.lexical, self._call)
+        changes = self._change_log()
+        latest = changes.latest()  # read first: a change made during the build is followed again, harmlessly
+        done = repair.rebuild_lexical(self._chunks, self.lexical, self._call)
+        self.cursor.write(Cursor(changes.log_id, latest))
+        return done
 
     # -- writing -------------------------------------------------------------------------------------------------
     def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
-        """Store a batch of articles: chunks to Chroma, then the lexical index, then the article records."""
+        """Store a batch of articles: chunks to Chroma, then the lexical index, then the article records, then a
+        change in the log that other hosts follow."""
         if not writes:
             return
+        with self.writing():
+            self.guard.check()
+            self._write_articles(writes)
+            self._record_change([w.article.doc_id for w in writes])
+
+    def _write_articles(self, writes: Sequence[ArticleWrite]) -> None:
         self.open(create=True)
-        note = self.ledger.begin(w.article.doc_id for w in writes)
-        chunks = [c for w in writes for c in w.chunks]
-        vectors = [v for w in writes for v in w.vectors]
-        hashes = [w.content_hash for w in writes for _ in w.chunks]
-        fresh = {c.id for c in chunks}
-        stale = [i for w in writes if w.replaces for i in self.lexical.chunk_ids_of(w.article.doc_id) if i not in fresh]
         step = max(1, min(WRITE_BATCH, self._max_batch()))
-        for start in range(0, len(chunks), step):
-            batch_chunks, batch_vectors = chunks[start : start + step], vectors[start : start + step]
-            batch_hashes = hashes[start : start + step]
-            self._call(
-                "write chunks",
-                lambda batch_chunks=batch_chunks, batch_vectors=batch_vectors, batch_hashes=batch_hashes: (
-                    self._chunks.upsert(
-                        ids=[c.id for c in batch_chunks],
-                        embeddings=batch_vectors,
-                        documents=[c.text for c in batch_chunks],
-                        metadatas=[chunk_metadata(c, h) for c, h in zip(batch_chunks, batch_hashes, strict=True)],
-                    )
-                ),
-            )
-        for stale_ids in batches(stale):
-            self._call("delete chunks", lambda stale_ids=stale_ids: self._chunks.delete(ids=list(stale_ids)))
-        entries = [
-            Entry(
-                chunk,
-                w.content_hash,
-                published_number(chunk.published),
-                pack_f16(vector),
-                w.sentence_vectors[i] if w.sentence_vectors else b"",
-            )
-            for w in writes
-            for i, (chunk, vector) in enumerate(zip(w.chunks, w.vectors, strict=True))
-        ]
-        self.lexical.replace([w.article.doc_id for w in writes], entries)
-        for start in range(0, len(writes), step):
-            group = writes[start : start + step]
-            self._call(
-                "write articles",
-                lambda group=group: self._docs.upsert(
-                    ids=[w.article.doc_id for w in group],
-                    embeddings=[[0.0]] * len(group),
-                    documents=[w.article.text for w in group],
-                    metadatas=[article_metadata(w) for w in group],
-                ),
-            )
-        self.ledger.end(note)
+        writing.write_batch(self._chunks, self._docs, self.lexical, self.ledger, self._call, writes, step)
 
     def write_article(
         self,
@@ -259,19 +309,16 @@ class ChunkStore:
         self.write_articles([ArticleWrite(article, content_hash, chunks, vectors, signature, replaces=True)])
 
     def delete_articles(self, doc_ids: Sequence[str]) -> int:
-        """Remove articles and their chunks from both sides; returns how many chunks were removed."""
+        """Remove articles and their chunks from both sides, and log the removal for other hosts; returns how many
+        chunks were removed."""
         self.open()
         if not doc_ids:
             return 0
-        note = self.ledger.begin(doc_ids)
-        ids = [i for d in doc_ids for i in self.lexical.chunk_ids_of(d)]
-        for group in batches(list(doc_ids)):
-            self._call("delete articles", lambda group=group: self._docs.delete(ids=list(group)))
-        for group in batches(ids):
-            self._call("delete chunks", lambda group=group: self._chunks.delete(ids=list(group)))
-        self.lexical.replace(doc_ids, [])
-        self.ledger.end(note)
-        return len(ids)
+        with self.writing():
+            self.guard.check()
+            removed = writing.remove_articles(self._chunks, self._docs, self.lexical, self.ledger, self._call, doc_ids)
+            self._record_change(doc_ids)
+        return removed
 
     def delete_article(self, doc_id: str) -> int:
         """Remove one article and its chunks; returns how many chunks were removed."""
@@ -336,10 +383,13 @@ class ChunkStore:
     def dense_search(self, vector: list[float], n: int, filters: Filters) -> list[tuple[str, float]]:
         """Ids and cosine similarities of the ``n`` nearest chunks passing ``filters``."""
         self.open()
+        self.catch_up()
         return search.dense_search(self._chunks, self.lexical, self._call, vector, n, filters)
 
     def lexical_search(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         """Ids and BM25 scores of the best ``n`` lexical matches passing ``filters``."""
+        self.open()
+        self.catch_up()
         return self.lexical.search(query, n, filters)
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:

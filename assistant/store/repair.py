@@ -100,3 +100,31 @@ def repair(chunks: Any, docs: Any, lexical: LexicalIndex, call: Call, doc_ids: l
     if relex or drop_chunks:
         log.warning("repaired %d article(s) left by an interrupted write", len(set(relex) | set(drop_records)))
     return len(set(relex) | set(drop_records))
+
+
+def follow(chunks: Any, docs: Any, lexical: LexicalIndex, call: Call, doc_ids: list[str]) -> int:
+    """Make the lexical index hold exactly the named articles' chunks that Chroma holds complete; returns how many
+    articles changed in the index. Reads Chroma only: a half-written article is left out until its write ends."""
+    records = read_records(docs, call, doc_ids)
+    by_doc = _rows_by_doc(chunks, call, doc_ids)
+    relex: dict[str, list[Entry]] = {}
+    for doc_id in doc_ids:
+        record = records.get(doc_id)
+        rows = [r for r in by_doc.get(doc_id, []) if record and r[2].get("content_hash") == record.content_hash]
+        if record is None or len(rows) != record.chunk_count:
+            rows = []  # removed, or being written: not cited until its write completes
+        if sorted(lexical.chunk_ids_of(doc_id)) != sorted(r[0] for r in rows):
+            relex[doc_id] = [entry_from_record(*r) for r in rows]
+    if relex:
+        lexical.replace(relex, [e for entries in relex.values() for e in entries])
+        log.info("followed %d article(s) written or removed by another process", len(relex))
+    return len(relex)
+
+
+def chunk_ids_in_chroma(chunks: Any, call: Call, doc_ids: Sequence[str]) -> list[str]:
+    """Ids of the chunks Chroma holds for these articles (a lexical index behind another host's write lacks some)."""
+    out: list[str] = []
+    for group in batches(list(doc_ids), 200):
+        got = call("read chunks", lambda group=group: chunks.get(where={"doc_id": {"$in": list(group)}}, include=[]))
+        out += got["ids"]
+    return out
