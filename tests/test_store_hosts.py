@@ -92,7 +92,6 @@ def test_an_index_that_followed_a_rebuilt_store_is_rebuilt_from_it(tmp_path: Pat
 
 def _claim(client, **kwargs):
     from assistant.store.claim import WriterClaim
-    from assistant.store.chroma import with_retries
 
     collection = client.get_or_create_collection("articles-writer", embedding_function=None)
     return WriterClaim(
@@ -101,15 +100,15 @@ def _claim(client, **kwargs):
         stale_after_s=kwargs.pop("stale_after_s", 30.0),
         location="server: test",
         **kwargs,
-    ), with_retries
+    )
 
 
 def test_a_second_writer_is_refused_with_the_host_and_pid_of_the_first(make_settings) -> None:
     from assistant.store.chroma import open_client
 
     client = open_client(make_settings())
-    first, _ = _claim(client)
-    second, _ = _claim(client)
+    first = _claim(client)
+    second = _claim(client)
     second.host, second.pid = "another-host", 424242  # another machine: the first's PID cannot be checked there
     first.acquire()
     try:
@@ -125,10 +124,10 @@ def test_a_claim_whose_heartbeat_stopped_is_taken_over_after_the_timeout(make_se
     from assistant.store.chroma import open_client
 
     client = open_client(make_settings())
-    gone, _ = _claim(client, stale_after_s=1.0)
+    gone = _claim(client, stale_after_s=1.0)
     gone.host = "a-host-that-went-away"
     gone._write()  # its claim stays, and nothing refreshes it
-    late, _ = _claim(client, stale_after_s=1.0)
+    late = _claim(client, stale_after_s=1.0)
     with pytest.raises(StoreLockedError, match="a-host-that-went-away"):
         late.acquire()
     time.sleep(1.2)
@@ -144,10 +143,10 @@ def test_a_claim_left_by_a_process_that_ended_on_this_host_is_taken_over_at_once
 
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     client = open_client(make_settings())
-    dead, _ = _claim(client)
+    dead = _claim(client)
     dead.pid = int(ended.stdout)
     dead._write()
-    fresh, _ = _claim(client)
+    fresh = _claim(client)
     fresh.acquire()
     fresh.release()
 
