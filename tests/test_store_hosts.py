@@ -53,6 +53,17 @@ def test_an_article_ingested_on_one_host_reaches_the_other_hosts_lexical_index(t
     assert "312 passengers" in b.ask("How many passengers did the Brindlewick ferry carry?").text
 
 
+def test_a_followed_chunk_carries_the_sentence_vectors_its_writer_computed(tmp_path: Path, two_hosts) -> None:
+    a, b = two_hosts
+    b.ingest([_corpus(tmp_path / "corpus-1", **{"orchard.txt": OTHER})])  # B's index exists before A writes
+    a.ingest([_corpus(tmp_path / "corpus-2", **{"ferry.txt": STORY})])
+    hits = b.store.lexical_search("Brindlewick", 5, _no_filters())
+    assert hits
+    chunk_id = hits[0][0]
+    written = a.store.lexical.fetch([chunk_id])[chunk_id].sentence_vectors
+    assert written and b.store.lexical.fetch([chunk_id])[chunk_id].sentence_vectors == written
+
+
 def test_an_article_removed_on_one_host_leaves_the_other_hosts_index(tmp_path: Path, two_hosts) -> None:
     a, b = two_hosts
     a.ingest([_corpus(tmp_path / "corpus", **{"ferry.txt": STORY, "orchard.txt": OTHER})])

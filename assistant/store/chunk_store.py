@@ -224,7 +224,7 @@ class ChunkStore:
         if cursor.log_id == self._change_log().log_id and cursor.seq == latest:
             return 0
         try:
-            with self.guard.local():
+            with self.guard.local(following=True):
                 return self._follow()
         except StoreLockedError:
             return 0  # this data dir's writer keeps its lexical index itself

@@ -70,11 +70,19 @@ class WriteGuard:
         self._file_lock: WriteLock | None = None
         self._depth = 0
         self._claim: WriterClaim | None = None
+        self._following = False
 
     @contextmanager
-    def local(self) -> Iterator[None]:
-        """The data dir's lock (enough for this data dir's own files: the lexical index, ledger and cursor)."""
-        if not self._thread_lock.acquire(blocking=False):
+    def local(self, *, following: bool = False) -> Iterator[None]:
+        """The data dir's lock (enough for this data dir's own files: the lexical index, ledger and cursor).
+
+        ``following``: held by a search catching up with other hosts; a writer of this process waits for it (a
+        catch-up is short) instead of being refused.
+        """
+        got = self._thread_lock.acquire(blocking=False)
+        if not got and self._following and not following:
+            got = self._thread_lock.acquire(timeout=60)
+        if not got:
             raise StoreLockedError(
                 f"store in use by PID {os.getpid()} ({self.data_dir}); wait for it to finish and try again."
             )
@@ -83,11 +91,14 @@ class WriteGuard:
                 lock = WriteLock(self.data_dir)
                 lock.acquire()
                 self._file_lock = lock
+                self._following = following
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
+                if self._depth == 0:
+                    self._following = False
                 if self._depth == 0 and self._file_lock is not None:
                     self._file_lock.release()
                     self._file_lock = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -80,11 +81,20 @@ def filter_dict(filters: Filters) -> dict[str, Any]:
     }
 
 
+def with_sentence_vectors(metadata: dict[str, Any], sentence_vectors: bytes) -> dict[str, Any]:
+    """A chunk's Chroma metadata carrying its sentence vectors (base64), so an index built or followed from Chroma
+    on another host has them too and evidence need not embed the sentences again."""
+    if not sentence_vectors:
+        return metadata
+    return {**metadata, "sentence_vectors": base64.b64encode(sentence_vectors).decode("ascii")}
+
+
 def entry_from_record(chunk_id: str, text: str, meta: dict[str, Any], embedding: Any) -> Entry:
-    """A lexical entry from a chunk as Chroma returns it (no sentence vectors: Chroma does not keep them)."""
+    """A lexical entry from a chunk as Chroma returns it (sentence vectors only when the write stored them)."""
     chunk = chunk_from_record(chunk_id, text, meta)
     vector = pack_f16(list(embedding)) if embedding is not None else b""
-    return Entry(chunk, str(meta.get("content_hash", "")), int(meta.get("published_n", 0)), vector, b"")
+    sentences = base64.b64decode(str(meta.get("sentence_vectors", "")))
+    return Entry(chunk, str(meta.get("content_hash", "")), int(meta.get("published_n", 0)), vector, sentences)
 
 
 def stored_document(doc_id: str, meta: dict[str, Any]) -> StoredDocument:

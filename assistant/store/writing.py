@@ -12,7 +12,7 @@ from typing import Any
 from assistant.store.chroma import batches, chunk_metadata, published_number
 from assistant.store.ledger import Ledger
 from assistant.store.lexical import Entry, LexicalIndex
-from assistant.store.records import ArticleWrite, article_metadata
+from assistant.store.records import ArticleWrite, article_metadata, with_sentence_vectors
 from assistant.store.repair import chunk_ids_in_chroma
 from assistant.store.vectors import pack_f16
 
@@ -28,18 +28,19 @@ def write_batch(
     new_chunks = [c for w in writes for c in w.chunks]
     vectors = [v for w in writes for v in w.vectors]
     hashes = [w.content_hash for w in writes for _ in w.chunks]
+    sentences = [w.sentence_vectors[i] if w.sentence_vectors else b"" for w in writes for i in range(len(w.chunks))]
     fresh = {c.id for c in new_chunks}
     stale = [i for w in writes if w.replaces for i in lexical.chunk_ids_of(w.article.doc_id) if i not in fresh]
     for start in range(0, len(new_chunks), step):
         part, part_vectors = new_chunks[start : start + step], vectors[start : start + step]
-        part_hashes = hashes[start : start + step]
+        metadatas = [
+            with_sentence_vectors(chunk_metadata(c, h), v)
+            for c, h, v in zip(part, hashes[start : start + step], sentences[start : start + step], strict=True)
+        ]
         call(
             "write chunks",
-            lambda part=part, part_vectors=part_vectors, part_hashes=part_hashes: chunks.upsert(
-                ids=[c.id for c in part],
-                embeddings=part_vectors,
-                documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c, h) for c, h in zip(part, part_hashes, strict=True)],
+            lambda part=part, part_vectors=part_vectors, metadatas=metadatas: chunks.upsert(
+                ids=[c.id for c in part], embeddings=part_vectors, documents=[c.text for c in part], metadatas=metadatas
             ),
         )
     for stale_ids in batches(stale):
