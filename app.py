@@ -1,10 +1,12 @@
-"""Start the chat UI: ``python app.py`` (the same settings and data dir as the ``assistant`` CLI)."""
+"""Start the chat UI: ``python app.py [--host H] [--port P]``, the same as ``assistant serve`` (same settings and
+data dir, and the same one-line errors for bad settings, a port in use or half-set auth)."""
 
 from __future__ import annotations
 
-from assistant import Assistant, Settings
-from assistant.ui.app import serve
+import sys
+
+from assistant.cli import main
 
 if __name__ == "__main__":
-    settings = Settings()
-    serve(Assistant(settings), settings)
+    sys.argv = [sys.argv[0], "serve", *sys.argv[1:]]
+    main()

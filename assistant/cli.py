@@ -150,6 +150,10 @@ def ingest(
         f"{result.skipped} skipped, {result.removed} removed; chunks written: {result.chunks_written}; "
         f"{result.seconds:.1f} s"
     )
+    if result.errors and not (result.added or result.updated or result.unchanged or result.skipped):
+        from assistant.errors import DocumentError
+
+        raise DocumentError(f"No readable article: none of the {len(result.errors)} file(s) could be read (see above).")
 
 
 @app.command()
@@ -275,7 +279,39 @@ def serve(
     from assistant.ui.app import serve as serve_ui
 
     assistant = _assistant(data_dir=data_dir)
+    ui = assistant.settings.ui
+    _check_can_serve(host or ui.host, port or ui.port, ui.auth_user, ui.auth_password)
     serve_ui(assistant, assistant.settings, host=host, port=port)
+
+
+def _check_can_serve(host: str, port: int, user: str | None, password: str | None) -> None:
+    """Refuse, in one line, what would stop the UI after the models loaded: a port in use, half-set basic auth."""
+    import errno
+    import socket
+
+    from assistant.errors import SettingsError
+
+    if password and not user:
+        raise SettingsError("ui.auth_password is set but ui.auth_user is not: set ASSISTANT_UI__AUTH_USER too.")
+    if user and not password:
+        raise SettingsError("ui.auth_user is set but ui.auth_password is not: set ASSISTANT_UI__AUTH_PASSWORD.")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as err:
+        raise SettingsError(f"Cannot serve on host {host!r} ({err}): set --host or ASSISTANT_UI__HOST.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        if hasattr(socket, "SO_REUSEADDR"):
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise SettingsError(
+                    f"Port {port} on {host} is in use (another server?): stop it, or pass --port "
+                    "(ASSISTANT_UI__PORT) with a free one."
+                ) from None
+            raise SettingsError(f"Cannot serve on {host}:{port} ({err.strerror or err}).") from None
 
 
 def _mount_eval() -> None:
@@ -295,6 +331,12 @@ def main() -> None:
         app()
     except BrokenPipeError:
         sys.stderr.close()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
+    except Exception as err:  # a command without its own guard (eval's): still one line, never a traceback
+        sys.stderr.write(f"error: {as_user_error(err)}\n")
+        raise SystemExit(1) from None
     except SystemExit as done:
         if len(sys.argv) > 1 and sys.argv[1] in _EXIT_AT_ONCE:
             _exit_now(done.code)

@@ -233,6 +233,18 @@ class Settings(BaseSettings):
         3, ge=0, le=10, description="Retries of a Chroma server call that could not connect (waits double each time)."
     )
     store_retry_wait_s: float = Field(0.5, ge=0, description="Wait before the first retry of a Chroma server call.")
+    store_sync_s: float = Field(
+        1.0,
+        ge=0,
+        description="How often, at most, a process checks the store's change log for articles another host wrote "
+        "or removed (one count call) before it searches; 0 checks on every search.",
+    )
+    writer_stale_s: float = Field(
+        30.0,
+        gt=0,
+        description="A writer claim on a Chroma server whose heartbeat is older than this is taken over (its host "
+        "is gone); a live writer refreshes it every quarter of this.",
+    )
     collection: str = Field("articles", description="Chroma collection name.")
     lexical_engine: Literal["tantivy"] = Field(
         "tantivy", description="Lexical (BM25) engine kept beside Chroma in data_dir/lexical (assistant/lexical.py)."

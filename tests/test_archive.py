@@ -146,6 +146,6 @@ def test_the_cli_ingests_urls_and_feeds_lists_answers_and_removes(site: LocalSit
     assert "Traceback" not in missing.output
 
     bad = runner.invoke(app, ["ingest", "file:///etc/hosts", f"{site.base}/nope.html", *data])
-    assert bad.exit_code == 0
+    assert bad.exit_code == 1  # every URL of the batch failed: each says why, and the run is not a success
     assert "file:///etc/hosts: only http:// and https://" in bad.output.replace("\n", " ")
     assert f"{site.base}/nope.html: the server answered HTTP 404" in bad.output.replace("\n", " ")

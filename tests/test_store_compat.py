@@ -25,7 +25,7 @@ def test_a_store_written_by_this_release_opens_and_answers(make_settings, tmp_pa
 
     data = _copy("store-0.2", tmp_path)
     assistant = Assistant(make_settings(data_dir=data), llm=None, embedder=FakeEmbedder())
-    with caplog.at_level(logging.WARNING, logger="assistant.store.chunk_store"):
+    with caplog.at_level(logging.WARNING, logger="assistant.store"):
         answer = assistant.ask("How many schools did the storm close?")
     assert "40 schools" in answer.text and answer.citations
     assert not [r for r in caplog.records if "built the lexical index" in r.message], "no migration needed"
@@ -42,7 +42,7 @@ def test_a_store_from_before_the_lexical_index_gets_one_built_on_open(
     data = _copy("store-0.1-before-lexical", tmp_path)
     assert not (data / "lexical").exists()
     assistant = Assistant(make_settings(data_dir=data), llm=None, embedder=FakeEmbedder())
-    with caplog.at_level(logging.WARNING, logger="assistant.store.chunk_store"):
+    with caplog.at_level(logging.WARNING, logger="assistant.store"):
         answer = assistant.ask(question)
     assert "40 schools" in answer.text and answer.citations
     assert any("built the lexical index from 3 stored chunks" in r.message for r in caplog.records)

@@ -10,13 +10,12 @@ from pathlib import Path
 from assistant.errors import DocumentError
 from assistant.ingest import near_duplicates
 from assistant.ingest.chunking import chunk_article
-from assistant.ingest.documents import content_hash, iter_corpus_files, load_file_with_warnings
+from assistant.ingest.documents import SUPPORTED_SUFFIXES, content_hash, iter_corpus_files, load_file_with_warnings
 from assistant.ingest.fetch import is_url
 from assistant.ingest.web import WebBatch, load_web
 from assistant.settings import Settings
 from assistant.store.chunk_store import ArticleWrite, ChunkStore, StoredDocument
 from assistant.store.embedding import ChunkEncoder, Embedder
-from assistant.store.locking import WriteLock
 from assistant.store.vectors import pack_int8
 from assistant.types import Article, Chunk, IngestReport
 
@@ -40,18 +39,23 @@ def ingest_paths(
     """Bring the store in line with the files under ``paths`` and the pages at ``urls`` and in ``feeds``;
     unchanged articles cost no writes."""
     began = time.perf_counter()
-    files = iter_corpus_files(list(paths))
+    wanted = [Path(p) for p in paths]
+    files = _files_to_ingest(wanted, prune) if wanted or not (urls or feeds) else []
     web = WebBatch()
     if urls or feeds:
         web = load_web(urls, feeds, settings.fetch, progress)  # the network is never waited on under the lock
-    with WriteLock(settings.data_dir):
+    with store.writing():
         if rebuild:
             store.reset()
         store.heal()
         stored = store.documents()
         counts = {"added": 0, "updated": 0, "unchanged": 0, "skipped": 0, "removed": 0, "chunks": 0}
         errors: list[tuple[str, str]] = []
-        messages: list[str] = []
+        messages: list[str] = (
+            []
+            if files or not wanted
+            else [f"no article files under {_names(wanted)}: --prune only removes stored articles whose files are gone"]
+        )
         seen = _SeenTexts.of(stored.values())
         loaded_ids: dict[str, set[str]] = {}
         batch = _Batch(store, embedder)
@@ -106,6 +110,24 @@ def ingest_paths(
         errors=tuple(errors),
         messages=tuple(messages),
     )
+
+
+def _files_to_ingest(paths: list[Path], prune: bool) -> list[Path]:
+    """The article files under ``paths``; a path that does not exist, or nothing to read, is a DocumentError (an
+    empty folder is allowed with ``prune``: removing what is gone is then the whole job)."""
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise DocumentError(f"{missing[0]}: no such file or folder; nothing was ingested.")
+    files = iter_corpus_files(paths)
+    if not files and not prune:
+        raise DocumentError(
+            f"Nothing to ingest: no article files ({', '.join(SUPPORTED_SUFFIXES)}) under {_names(paths)}."
+        )
+    return files
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
 class _Batch:

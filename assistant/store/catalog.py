@@ -10,7 +10,6 @@ from typing import Any
 from assistant.errors import ArticleNotFoundError, QuestionError
 from assistant.settings import Settings
 from assistant.store.chunk_store import ChunkStore
-from assistant.store.locking import WriteLock
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def remove_article(store: ChunkStore, settings: Settings, doc_id: str) -> Articl
     doc_id = (doc_id or "").strip()
     if not doc_id:
         raise ArticleNotFoundError("No article id given: `assistant list` shows the ids.")
-    with WriteLock(settings.data_dir):
+    with store.writing():
         article = store.get_article(doc_id) if store.exists() else None
         if article is None:
             raise ArticleNotFoundError(f"No stored article has the id {doc_id!r}: `assistant list` shows the ids.")

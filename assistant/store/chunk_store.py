@@ -9,17 +9,18 @@ and ``heal`` repairs the articles of any note left by a killed write.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from typing import Any
 
 from assistant.errors import StoreLockedError, StoreMismatchError, StoreMissingError
-from assistant.ingest import near_duplicates
 from assistant.settings import Settings
+from assistant.store import repair, search, writing
+from assistant.store.changes import ChangeLog, Cursor, CursorFile
 from assistant.store.chroma import (
     batches,
     chunk_from_record,
@@ -29,10 +30,18 @@ from assistant.store.chroma import (
     published_number,
     with_retries,
 )
+from assistant.store.claim import WriterClaim
 from assistant.store.ledger import Ledger
-from assistant.store.lexical import Entry, Filters, LexicalIndex, make_lexical_index
-from assistant.store.locking import WriteLock
-from assistant.store.vectors import pack_f16, unpack_f16
+from assistant.store.lexical import Filters, LexicalIndex, make_lexical_index
+from assistant.store.locking import WriteGuard
+from assistant.store.records import (
+    ArticleWrite,
+    StoredDocument,
+    article_from_record,
+    make_filters,
+    stored_document,
+    where_clause,
+)
 from assistant.types import Article, Chunk
 
 __all__ = [
@@ -48,68 +57,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 REBUILD_HINT = "rebuild it with `assistant ingest --rebuild`"
-EXACT_SEARCH_LIMIT = 300
-"""A filter that leaves at most this many chunks is searched exactly, over the vectors the lexical index keeps."""
-OVERFETCH_LIMIT = 4000
-"""Most neighbours fetched from the vector index to find ``n`` that pass a broad filter."""
 WRITE_BATCH = 2000
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """What the store records of one article."""
-
-    doc_id: str
-    source_path: str
-    content_hash: str
-    title: str
-    chunk_count: int
-    signature: tuple[int, ...] = ()  # MinHash of the text (near_duplicates.py); empty in stores built before it
-
-
-@dataclass(frozen=True)
-class ArticleWrite:
-    """One article ready to store: its chunks, their vectors and (when known) their sentence vectors."""
-
-    article: Article
-    content_hash: str
-    chunks: list[Chunk]
-    vectors: list[list[float]]
-    signature: tuple[int, ...] = ()
-    sentence_vectors: list[bytes] | None = None
-    replaces: bool = False
-    """True when an earlier version of the article is stored (its old chunks are removed)."""
-
-
-def make_filters(filters: dict[str, Any] | None) -> Filters:
-    """Filters from the API's dict (source, doc_id, published_from, published_to)."""
-    filters = filters or {}
-    unknown = set(filters) - {"source", "doc_id", "published_from", "published_to"}
-    if unknown:
-        raise ValueError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-    return Filters(
-        source=str(filters.get("source") or ""),
-        doc_id=str(filters.get("doc_id") or ""),
-        published_from=published_number(str(filters.get("published_from") or "")),
-        published_to=(published_number(str(filters["published_to"])) or 99999999) if filters.get("published_to") else 0,
-    )
-
-
-def where_clause(filters: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Chroma ``where`` for source / doc_id / published date range filters."""
-    f = make_filters(filters)
-    parts: list[dict[str, Any]] = []
-    if f.source:
-        parts.append({"source": f.source})
-    if f.doc_id:
-        parts.append({"doc_id": f.doc_id})
-    if f.published_from:
-        parts.append({"published_n": {"$gte": f.published_from}})
-    if f.published_to:
-        parts.append({"published_n": {"$lte": f.published_to}})
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 class ChunkStore:
@@ -132,6 +80,10 @@ class ChunkStore:
         self._docs: Any = None
         self.lexical = lexical or make_lexical_index(settings.lexical_engine, settings.data_dir)
         self.ledger = Ledger(settings.data_dir / "ledger")
+        self.cursor = CursorFile(settings.data_dir / "lexical-cursor.json")
+        self._changes: ChangeLog | None = None
+        self._checked_at = -math.inf
+        self.guard = WriteGuard(settings.data_dir, self._open_claim if settings.chroma_url else None)
 
     # -- opening -------------------------------------------------------------------------------------------------
     @property
@@ -153,6 +105,10 @@ class ChunkStore:
     @property
     def _names(self) -> tuple[str, str]:
         return self.settings.collection, f"{self.settings.collection}-articles"
+
+    @property
+    def _changes_name(self) -> str:
+        return f"{self.settings.collection}-changes"
 
     def _call(self, what: str, call: Any) -> Any:
         return with_retries(self.settings, call, what)
@@ -213,14 +169,34 @@ class ChunkStore:
     def _heal_if_free(self) -> None:
         """A reader repairs only when no writer holds the lock (a writer heals at its own start)."""
         try:
-            with WriteLock(self.settings.data_dir):
+            with self.guard.local():
                 self.heal()
         except StoreLockedError:
             log.info("store is being written by another process; it repairs any interrupted write itself")
 
+    def _open_claim(self) -> WriterClaim:
+        name = f"{self.settings.collection}-writer"
+        collection = self._call(
+            "open the writer claim", lambda: self.client.get_or_create_collection(name, embedding_function=None)
+        )
+        return WriterClaim(collection, self._call, stale_after_s=self.settings.writer_stale_s, location=self.location)
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the right to write: the data dir's lock and, on a Chroma server, the one writer claim of all hosts."""
+        return self.guard.writing()
+
+    def _change_log(self) -> ChangeLog:
+        if self._changes is None:
+            collection = self._call(
+                "open the change log",
+                lambda: self.client.get_or_create_collection(self._changes_name, embedding_function=None),
+            )
+            self._changes = ChangeLog(collection, self._call)
+        return self._changes
+
     def reset(self) -> None:
-        """Delete both collections and the lexical index (used by --rebuild)."""
-        for name in self._names:
+        """Delete the collections and the lexical index (used by --rebuild)."""
+        for name in [*self._names, self._changes_name]:
             try:
                 self._call("delete a collection", lambda name=name: self.client.delete_collection(name))
             except Exception as err:
@@ -228,7 +204,57 @@ class ChunkStore:
                     raise
         self.lexical.reset()
         self.ledger.clear()
-        self._chunks = self._docs = None
+        self.cursor.clear()
+        self._chunks = self._docs = self._changes = None
+
+    # -- following other hosts -----------------------------------------------------------------------------------
+    def catch_up(self, *, force: bool = False) -> int:
+        """Copy into the lexical index what other processes wrote to or removed from Chroma since this one last
+        looked (at most once per ``store_sync_s`` unless ``force``); returns how many articles changed in it."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.settings.store_sync_s:
+            return 0
+        self._checked_at = now
+        self.open()
+        try:
+            latest = self._change_log().latest()
+        except Exception as err:
+            if not is_not_found(err):
+                raise
+            self._chunks = self._docs = self._changes = None  # the store on the server was rebuilt: open it again
+            self.open()
+            latest = self._change_log().latest()
+        cursor = self.cursor.read()
+        if cursor.log_id == self._change_log().log_id and cursor.seq == latest:
+            return 0
+        try:
+            with self.guard.local(following=True):
+                return self._follow()
+        except StoreLockedError:
+            return 0  # this data dir's writer keeps its lexical index itself
+
+    def _follow(self) -> int:
+        changes = self._change_log()
+        cursor = self.cursor.read()
+        latest = changes.latest()
+        if (cursor.log_id and cursor.log_id != changes.log_id) or cursor.seq > latest:
+            # another log than the one this index followed: the server's store was rebuilt since
+            self.rebuild_lexical()
+            return self.document_count()
+        seq, doc_ids = changes.since(cursor.seq)
+        followed = 0
+        for group in batches(sorted(doc_ids), 200):
+            followed += repair.follow(self._chunks, self._docs, self.lexical, self._call, list(group))
+        self.cursor.write(Cursor(changes.log_id, seq))
+        return followed
+
+    def _record_change(self, doc_ids: Sequence[str]) -> None:
+        """Append the change to the log; this index already holds it, so its cursor moves too when it was current."""
+        changes = self._change_log()
+        seq = changes.append(doc_ids)
+        cursor = self.cursor.read()
+        if cursor.log_id in ("", changes.log_id) and cursor.seq == seq - 1:
+            self.cursor.write(Cursor(changes.log_id, seq))
 
     # -- repair --------------------------------------------------------------------------------------------------
     def heal(self) -> int:
@@ -243,128 +269,37 @@ class ChunkStore:
             repaired += self.rebuild_lexical()
         pending = sorted(self.ledger.pending())
         for group in batches(pending, 200):
-            repaired += self._repair(list(group))
+            repaired += repair.repair(self._chunks, self._docs, self.lexical, self._call, list(group))
+        if pending:
+            self._record_change(pending)
         self.ledger.clear()
+        repaired += self._follow()
         return repaired
 
     def rebuild_lexical(self) -> int:
         """Fill the lexical index from every chunk in Chroma, a page at a time; returns chunks indexed."""
         self.open(create=True)
-        self.lexical.reset()
-        self.lexical.replace([], [])
-        done = 0
-        total = self.chunk_count()
-        while done < total:
-            got = self._call(
-                "read chunks",
-                lambda done=done: self._chunks.get(
-                    include=["documents", "metadatas", "embeddings"], limit=WRITE_BATCH, offset=done
-                ),
-            )
-            if not got["ids"]:
-                break
-            entries = [
-                _entry_from_record(i, d, m, v)
-                for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
-            ]
-            self.lexical.replace([], entries)
-            done += len(entries)
-        self.lexical.mark_built()
-        if done:
-            log.warning("built the lexical index from %d stored chunks", done)
+        changes = self._change_log()
+        latest = changes.latest()  # read first: a change made during the build is followed again, harmlessly
+        done = repair.rebuild_lexical(self._chunks, self.lexical, self._call)
+        self.cursor.write(Cursor(changes.log_id, latest))
         return done
-
-    def _repair(self, doc_ids: list[str]) -> int:
-        records = self._records(doc_ids)
-        got = self._call(
-            "read chunks",
-            lambda: self._chunks.get(
-                where={"doc_id": {"$in": doc_ids}}, include=["documents", "metadatas", "embeddings"]
-            ),
-        )
-        by_doc: dict[str, list[tuple[str, str, dict[str, Any], Any]]] = {d: [] for d in doc_ids}
-        for row in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True):
-            by_doc.setdefault(str(row[2]["doc_id"]), []).append(row)
-        drop_chunks: list[str] = []
-        drop_records: list[str] = []
-        relex: dict[str, list[Entry]] = {}
-        for doc_id in doc_ids:
-            rows = by_doc.get(doc_id, [])
-            record = records.get(doc_id)
-            keep = [r for r in rows if record and r[2].get("content_hash") == record.content_hash]
-            if record is None or len(keep) != record.chunk_count:
-                # Never written completely: remove every trace; the next ingest writes it again from its file.
-                drop_chunks += [r[0] for r in rows]
-                drop_records += [doc_id] if record else []
-                relex[doc_id] = []
-                continue
-            kept = {r[0] for r in keep}
-            drop_chunks += [r[0] for r in rows if r[0] not in kept]
-            if sorted(self.lexical.chunk_ids_of(doc_id)) != sorted(kept):
-                relex[doc_id] = [_entry_from_record(*r) for r in keep]
-        for group in batches(drop_records):
-            self._call("delete articles", lambda group=group: self._docs.delete(ids=list(group)))
-        for group in batches(drop_chunks):
-            self._call("delete chunks", lambda group=group: self._chunks.delete(ids=list(group)))
-        if relex:
-            self.lexical.replace(relex, [e for entries in relex.values() for e in entries])
-        if relex or drop_chunks:
-            log.warning("repaired %d article(s) left by an interrupted write", len(set(relex) | set(drop_records)))
-        return len(set(relex) | set(drop_records))
 
     # -- writing -------------------------------------------------------------------------------------------------
     def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
-        """Store a batch of articles: chunks to Chroma, then the lexical index, then the article records."""
+        """Store a batch of articles: chunks to Chroma, then the lexical index, then the article records, then a
+        change in the log that other hosts follow."""
         if not writes:
             return
+        with self.writing():
+            self.guard.check()
+            self._write_articles(writes)
+            self._record_change([w.article.doc_id for w in writes])
+
+    def _write_articles(self, writes: Sequence[ArticleWrite]) -> None:
         self.open(create=True)
-        note = self.ledger.begin(w.article.doc_id for w in writes)
-        chunks = [c for w in writes for c in w.chunks]
-        vectors = [v for w in writes for v in w.vectors]
-        hashes = [w.content_hash for w in writes for _ in w.chunks]
-        fresh = {c.id for c in chunks}
-        stale = [i for w in writes if w.replaces for i in self.lexical.chunk_ids_of(w.article.doc_id) if i not in fresh]
         step = max(1, min(WRITE_BATCH, self._max_batch()))
-        for start in range(0, len(chunks), step):
-            batch_chunks, batch_vectors = chunks[start : start + step], vectors[start : start + step]
-            batch_hashes = hashes[start : start + step]
-            self._call(
-                "write chunks",
-                lambda batch_chunks=batch_chunks, batch_vectors=batch_vectors, batch_hashes=batch_hashes: (
-                    self._chunks.upsert(
-                        ids=[c.id for c in batch_chunks],
-                        embeddings=batch_vectors,
-                        documents=[c.text for c in batch_chunks],
-                        metadatas=[chunk_metadata(c, h) for c, h in zip(batch_chunks, batch_hashes, strict=True)],
-                    )
-                ),
-            )
-        for stale_ids in batches(stale):
-            self._call("delete chunks", lambda stale_ids=stale_ids: self._chunks.delete(ids=list(stale_ids)))
-        entries = [
-            Entry(
-                chunk,
-                w.content_hash,
-                published_number(chunk.published),
-                pack_f16(vector),
-                w.sentence_vectors[i] if w.sentence_vectors else b"",
-            )
-            for w in writes
-            for i, (chunk, vector) in enumerate(zip(w.chunks, w.vectors, strict=True))
-        ]
-        self.lexical.replace([w.article.doc_id for w in writes], entries)
-        for start in range(0, len(writes), step):
-            group = writes[start : start + step]
-            self._call(
-                "write articles",
-                lambda group=group: self._docs.upsert(
-                    ids=[w.article.doc_id for w in group],
-                    embeddings=[[0.0]] * len(group),
-                    documents=[w.article.text for w in group],
-                    metadatas=[_article_metadata(w) for w in group],
-                ),
-            )
-        self.ledger.end(note)
+        writing.write_batch(self._chunks, self._docs, self.lexical, self.ledger, self._call, writes, step)
 
     def write_article(
         self,
@@ -378,19 +313,16 @@ class ChunkStore:
         self.write_articles([ArticleWrite(article, content_hash, chunks, vectors, signature, replaces=True)])
 
     def delete_articles(self, doc_ids: Sequence[str]) -> int:
-        """Remove articles and their chunks from both sides; returns how many chunks were removed."""
+        """Remove articles and their chunks from both sides, and log the removal for other hosts; returns how many
+        chunks were removed."""
         self.open()
         if not doc_ids:
             return 0
-        note = self.ledger.begin(doc_ids)
-        ids = [i for d in doc_ids for i in self.lexical.chunk_ids_of(d)]
-        for group in batches(list(doc_ids)):
-            self._call("delete articles", lambda group=group: self._docs.delete(ids=list(group)))
-        for group in batches(ids):
-            self._call("delete chunks", lambda group=group: self._chunks.delete(ids=list(group)))
-        self.lexical.replace(doc_ids, [])
-        self.ledger.end(note)
-        return len(ids)
+        with self.writing():
+            self.guard.check()
+            removed = writing.remove_articles(self._chunks, self._docs, self.lexical, self.ledger, self._call, doc_ids)
+            self._record_change(doc_ids)
+        return removed
 
     def delete_article(self, doc_id: str) -> int:
         """Remove one article and its chunks; returns how many chunks were removed."""
@@ -416,7 +348,7 @@ class ChunkStore:
             if not got["ids"]:
                 break
             for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                out[doc_id] = _stored(doc_id, meta)
+                out[doc_id] = stored_document(doc_id, meta)
         return out
 
     def article_metadata(self) -> dict[str, dict[str, Any]]:
@@ -434,15 +366,6 @@ class ChunkStore:
             out.update((doc_id, dict(meta or {})) for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True))
         return out
 
-    def _records(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
-        out: dict[str, StoredDocument] = {}
-        for group in batches(list(doc_ids)):
-            got = self._call(
-                "read articles", lambda group=group: self._docs.get(ids=list(group), include=["metadatas"])
-            )
-            out.update((i, _stored(i, m)) for i, m in zip(got["ids"], got["metadatas"], strict=True))
-        return out
-
     def get_article(self, doc_id: str) -> Article | None:
         """The stored article, full text included."""
         return self.get_articles([doc_id]).get(doc_id)
@@ -456,18 +379,7 @@ class ChunkStore:
                 "read articles", lambda group=group: self._docs.get(ids=list(group), include=["documents", "metadatas"])
             )
             for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                out[doc_id] = Article(
-                    doc_id=doc_id,
-                    source_path=str(meta.get("source_path", "")),
-                    title=str(meta.get("title", "")),
-                    text=str(text),
-                    source=str(meta.get("source", "")),
-                    url=str(meta.get("url", "")),
-                    published=str(meta.get("published", "")),
-                    author=str(meta.get("author", "")),
-                    tags=tuple(t for t in str(meta.get("tags", "")).split(",") if t),
-                    page_starts=tuple(json.loads(str(meta.get("page_starts", "[]")))),
-                )
+                out[doc_id] = article_from_record(doc_id, text, meta)
         return out
 
     def find_by_hash(self, content_hash: str) -> list[str]:
@@ -490,37 +402,13 @@ class ChunkStore:
     def dense_search(self, vector: list[float], n: int, filters: Filters) -> list[tuple[str, float]]:
         """Ids and cosine similarities of the ``n`` nearest chunks passing ``filters``."""
         self.open()
-        if filters.empty:
-            return self._nearest(vector, n)
-        if not self.lexical.exists():
-            return [(c.id, s) for c, s in self._chroma_query(vector, n, filters)]
-        matching = self.lexical.count(filters)
-        if matching == 0:
-            return []
-        if matching <= EXACT_SEARCH_LIMIT:
-            return _exact(vector, self.lexical.within(filters, matching), n)
-        total = max(matching, self.lexical.count(Filters()))
-        want = min(total, math.ceil(n * total / matching * 1.5) + n)
-        while True:
-            near = self._nearest(vector, want)
-            passing = self.lexical.passing([i for i, _ in near], filters)
-            kept = [(i, s) for i, s in near if i in passing]
-            if len(kept) >= n or want >= min(total, OVERFETCH_LIMIT):
-                return kept[:n]
-            want = min(total, OVERFETCH_LIMIT, want * 3)
-
-    def _nearest(self, vector: list[float], n: int) -> list[tuple[str, float]]:
-        # No count first: Chroma returns what it has when asked for more (and nothing from an empty collection),
-        # and a count per question cost as much as the search itself.
-        got = self._call(
-            "search vectors",
-            lambda: self._chunks.query(query_embeddings=[vector], n_results=max(1, n), include=["distances"]),
-        )
-        ids, distances = (got.get("ids") or [[]])[0], (got.get("distances") or [[]])[0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+        self.catch_up()
+        return search.dense_search(self._chunks, self.lexical, self._call, vector, n, filters)
 
     def lexical_search(self, query: str, n: int, filters: Filters) -> list[tuple[str, float]]:
         """Ids and BM25 scores of the best ``n`` lexical matches passing ``filters``."""
+        self.open()
+        self.catch_up()
         return self.lexical.search(query, n, filters)
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
@@ -539,28 +427,6 @@ class ChunkStore:
         hits = self.dense_search(vector, n, make_filters(filters))
         chunks = self.chunks_by_id([i for i, _ in hits])
         return [(chunks[i], s) for i, s in hits if i in chunks]
-
-    def _chroma_query(self, vector: list[float], n: int, filters: Filters) -> list[tuple[Chunk, float]]:
-        """Chroma's own filtered search: correct but slow on large stores (used only before the index exists)."""
-        count = self.chunk_count()
-        if count == 0:
-            return []
-        where = where_clause({k: v for k, v in _filter_dict(filters).items() if v})
-        got = self._call(
-            "search vectors",
-            lambda: self._chunks.query(
-                query_embeddings=[vector],
-                n_results=min(n, count),
-                where=where,
-                include=["documents", "metadatas", "distances"],
-            ),
-        )
-        return [
-            (chunk_from_record(i, d, m), 1.0 - float(dist))
-            for i, d, m, dist in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
-            )
-        ]
 
     def all_chunks(self, filters: dict[str, Any] | None = None) -> list[Chunk]:
         """Every stored chunk, read a page at a time (for tests and tools; never per question)."""
@@ -581,59 +447,3 @@ class ChunkStore:
             ]
             if len(got["ids"]) < WRITE_BATCH:
                 return out
-
-
-def _filter_dict(filters: Filters) -> dict[str, Any]:
-    return {
-        "source": filters.source,
-        "doc_id": filters.doc_id,
-        "published_from": str(filters.published_from) if filters.published_from else "",
-        "published_to": str(filters.published_to) if filters.published_to else "",
-    }
-
-
-def _exact(vector: list[float], entries: list[Entry], n: int) -> list[tuple[str, float]]:
-    import numpy as np
-
-    usable = [e for e in entries if e.vector]
-    if not usable:
-        return []
-    matrix = np.stack([unpack_f16(e.vector) for e in usable])
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    scores = matrix @ np.asarray(vector, dtype=np.float32)
-    order = np.argsort(-scores)[:n]
-    return [(usable[i].chunk.id, float(scores[i])) for i in order]
-
-
-def _entry_from_record(chunk_id: str, text: str, meta: dict[str, Any], embedding: Any) -> Entry:
-    chunk = chunk_from_record(chunk_id, text, meta)
-    vector = pack_f16(list(embedding)) if embedding is not None else b""
-    return Entry(chunk, str(meta.get("content_hash", "")), int(meta.get("published_n", 0)), vector, b"")
-
-
-def _stored(doc_id: str, meta: dict[str, Any]) -> StoredDocument:
-    return StoredDocument(
-        doc_id=doc_id,
-        source_path=str(meta.get("source_path", "")),
-        content_hash=str(meta.get("content_hash", "")),
-        title=str(meta.get("title", "")),
-        chunk_count=int(meta.get("chunk_count", 0)),
-        signature=near_duplicates.decode(str(meta.get("minhash", ""))),
-    )
-
-
-def _article_metadata(write: ArticleWrite) -> dict[str, Any]:
-    article = write.article
-    return {
-        "source_path": article.source_path,
-        "content_hash": write.content_hash,
-        "title": article.title,
-        "source": article.source,
-        "url": article.url,
-        "published": article.published,
-        "author": article.author,
-        "tags": ",".join(article.tags),
-        "page_starts": json.dumps(article.page_starts),
-        "chunk_count": len(write.chunks),
-        "minhash": near_duplicates.encode(write.signature),
-    }
