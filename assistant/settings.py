@@ -57,7 +57,10 @@ class RetrievalSettings(BaseModel):
         7.0, ge=0, description="Days outside the days a question names after which a passage counts half (0: off)."
     )
     recency_half_life_days: float = Field(
-        365.0, ge=0, description="Age on the as_of date after which a passage counts half, when no days are named."
+        0.0,
+        ge=0,
+        description="Age on the as_of date after which a passage counts half, when no days are named (0: off; "
+        "undated articles are not weighed, so a prior on age would rank them above dated ones).",
     )
     time_weight_floor: float = Field(0.2, ge=0, le=1, description="The least an old passage counts (0..1).")
     undated_weight: float = Field(

@@ -145,6 +145,14 @@ def test_this_week_picks_the_weeks_story_over_last_years_with_the_same_words(reg
     assert "(asked on 2031-03-14)" in llm.last_user_prompt
 
 
+def test_the_asking_day_is_shown_only_to_questions_that_name_a_time(regatta) -> None:
+    """A question with no time in it gets no date note: the note made the small model doubt older sources."""
+    assistant, llm = regatta
+    assistant.ask("Which crew won the Lakeport regatta?", as_of=FRIDAY)
+    assert "asked on" not in llm.last_user_prompt
+    assert "(Lakeport Ledger, 2031-03-12):" in llm.last_user_prompt
+
+
 def test_an_article_published_after_as_of_is_never_evidence(regatta) -> None:
     assistant, llm = regatta
     for question in ("Which crew won the Lakeport regatta?", "Which crew won the Lakeport regatta this week?"):
@@ -152,7 +160,7 @@ def test_an_article_published_after_as_of_is_never_evidence(regatta) -> None:
         assert "Kestrel" not in llm.last_user_prompt
         assert all(c.published <= "2031-03-14" for c in answer.citations)
         assert all(p.published <= "2031-03-14" for p in answer.passages)
-    later = assistant.ask("Which crew won the Lakeport regatta?", as_of="2031-03-21")
+    later = assistant.ask("Which crew won the Lakeport regatta this week?", as_of="2031-03-21")
     assert "Kestrel" in later.text
 
 

@@ -148,14 +148,17 @@ class AnswerPipeline:
         assert self.llm is not None
         max_tokens = self.settings.llm.max_tokens
         original = evidence
+        # The asking day goes into the prompt only when the question names a time ("this week"): on other
+        # questions it made the small model doubt sources written before it (injection suite: 5 of 10 withheld).
+        asked_on = turn.as_of if asked.window is not None else None
         evidence = fit_evidence(
-            turn.question, evidence, self.llm.count_tokens, self.llm.context_window - max_tokens, as_of=turn.as_of
+            turn.question, evidence, self.llm.count_tokens, self.llm.context_window - max_tokens, as_of=asked_on
         )
         if not evidence:
             return extractive_draft(original, unsupported=("(the prompt did not fit the model's context window)",))
         started = time.perf_counter()
         pieces: list[str] = []
-        messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, as_of=turn.as_of)
+        messages = build_messages(turn.question, evidence, previous_question=turn.previous_question, as_of=asked_on)
         trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
         for delta in self.llm.stream(messages, max_tokens=max_tokens, trace=trace, fixed_messages=len(messages) - 1):
             pieces.append(delta)
@@ -168,7 +171,7 @@ class AnswerPipeline:
         if draft is None:
             started = time.perf_counter()
             messages = build_messages(
-                turn.question, evidence, previous_question=turn.previous_question, strict=True, as_of=turn.as_of
+                turn.question, evidence, previous_question=turn.previous_question, strict=True, as_of=asked_on
             )
             trace = Trace(watch=(ABSTAIN_FIRST_WORD,))
             retry = "".join(

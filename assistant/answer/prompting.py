@@ -56,7 +56,8 @@ def build_messages(
     as_of: date | None = None,
 ) -> list[ChatMessage]:
     """System + user messages with the evidence numbered [1]..[n] under the headline, outlet and date of its
-    article, so the model can tell stories alike apart (and the day the question is asked on, when given)."""
+    article, so the model can tell stories alike apart. ``as_of`` (the day the question is asked on) is shown after
+    the question when given and some evidence is dated; the pipeline gives it only to questions that name a time."""
     asked = (
         question if not previous_question else f"{question} (follow-up to the earlier question: {previous_question})"
     )
