@@ -14,10 +14,16 @@ QUESTION = "How many benches did the Brackwater council approve?"
 
 
 def slow_record_writes(
-    monkeypatch: pytest.MonkeyPatch, started: threading.Event, seconds: float, recorded: set[str] | None = None
+    monkeypatch: pytest.MonkeyPatch,
+    started: threading.Event,
+    seconds: float,
+    recorded: set[str] | None = None,
+    hold: threading.Event | None = None,
 ) -> None:
     """Make every article record wait ``seconds`` after its chunks are in the store: a half-written article.
-    The ids of records written go to ``recorded`` once their write returns."""
+    With ``hold``, the first record also waits (up to two minutes) until ``hold`` is set, so a test can make
+    sure something happened in the half-written window however fast the machine is. The ids of records
+    written go to ``recorded`` once their write returns."""
     from chromadb.api.models.Collection import Collection
 
     original = Collection.upsert
@@ -27,6 +33,8 @@ def slow_record_writes(
             return original(self, *args, **kwargs)
         started.set()
         time.sleep(seconds)
+        if hold is not None:
+            hold.wait(120)
         done = original(self, *args, **kwargs)
         if recorded is not None:
             recorded.update(kwargs["ids"] if "ids" in kwargs else args[0])

@@ -615,6 +615,9 @@ class Upload:
     base: set[str]
     started: threading.Event
     recorded: set[str]
+    asked: threading.Event
+    """Set once a question about an uploaded article was answered while it was half-written; the slowed
+    record write waits for it."""
 
 
 @pytest.fixture
@@ -629,10 +632,10 @@ def upload_app(tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatc
     assistant = Assistant(settings, llm=FakeLLM(echo_first_source), embedder=FakeEmbedder())  # type: ignore[arg-type]
     assistant.ingest([tiny_corpus])
     base = set(assistant.store.documents())
-    started, recorded = threading.Event(), set[str]()
-    slow_record_writes(monkeypatch, started, seconds=3, recorded=recorded)
+    started, recorded, asked = threading.Event(), set[str](), threading.Event()
+    slow_record_writes(monkeypatch, started, seconds=3, recorded=recorded, hold=asked)
     app = RunningApp(assistant, settings)
-    yield Upload(assistant, app, base, started, recorded)
+    yield Upload(assistant, app, base, started, recorded, asked)
     app.close()
 
 
@@ -676,7 +679,9 @@ def ask_while(upload: Upload, users: int, busy: threading.Event, files: int) -> 
                     cited = [c["doc_id"] for c in result["citations"] if c["doc_id"] not in upload.base]
                 recorded = set(upload.recorded)  # read after the answer came back
                 with lock:
-                    load.asked_half_written += window and "Brackwater" in question and not recorded
+                    if window and "Brackwater" in question and not recorded:
+                        load.asked_half_written += 1
+                        upload.asked.set()
                     if not recorded and cited:
                         load.half_written.append(f"{question} -> {cited}")
             except Exception as err:  # every failure is a finding, not a crash of the test thread
