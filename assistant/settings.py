@@ -70,8 +70,11 @@ class RetrievalSettings(BaseModel):
         "lift an unrelated story of the right week above a related older one.",
     )
     undated_weight: float = Field(
-        0.8, ge=0, le=1, description="What a passage of an undated article counts when the question names days "
-        "(or with the recency weight on)."
+        0.8,
+        ge=0,
+        le=1,
+        description="What a passage of an undated article counts when the question names days "
+        "(or with the recency weight on).",
     )
     sentences_per_article: int = Field(
         2, ge=0, le=20, description="Most evidence sentences from one article, so several are read (0: no limit)."

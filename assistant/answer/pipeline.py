@@ -12,8 +12,8 @@ from typing import Any
 
 from assistant.answer.calculation_step import CalculationStep, articles_cited, route
 from assistant.answer.dating import retrieve_dated
-from assistant.answer.leads import with_leads
 from assistant.answer.evidence import Support, select_evidence
+from assistant.answer.leads import with_leads
 from assistant.answer.prompting import (
     ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
