@@ -44,3 +44,7 @@ def test_the_headline_of_a_retrieved_article_is_read_even_when_its_first_chunk_w
     retrieved = [p.text for p in answer.passages]
     assert len(retrieved) == 1 and "Tove Lindqvist named" not in retrieved[0], "the lead chunk was not retrieved"
     assert ("] Tove Lindqvist named harbour master" in llm.last_user_prompt) is leads
+    # the headline is read once: in the header, or as a numbered (citable) sentence without the header repeating it
+    assert llm.last_user_prompt.count("Tove Lindqvist named harbour master") == 1
+    header = 'Article "Tove Lindqvist named harbour master of Marlin Bay" (Bay Herald, 2026-03-12):'
+    assert (header in llm.last_user_prompt) is not leads

@@ -146,7 +146,8 @@ def test_this_week_picks_the_weeks_story_over_last_years_with_the_same_words(reg
     answer = assistant.ask("Which crew won the Lakeport regatta this week?", as_of=FRIDAY)
     assert "Osprey" in answer.text
     assert answer.dates_read == "8\u201314 March 2031" and answer.as_of == "2031-03-14"
-    assert 'Article "Lakeport regatta won by the Osprey crew" (Lakeport Ledger, 2031-03-12):' in llm.last_user_prompt
+    assert "(Lakeport Ledger, 2031-03-12):" in llm.last_user_prompt  # the article's outlet and date over its lines
+    assert llm.last_user_prompt.count("Lakeport regatta won by the Osprey crew") == 1  # and its headline, once
     assert "(asked on 2031-03-14)" in llm.last_user_prompt
 
 
