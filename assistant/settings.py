@@ -47,7 +47,7 @@ class RetrievalSettings(BaseModel):
     """Hybrid retrieval and evidence selection."""
 
     model_config = {"extra": "forbid"}
-    top_k: int = Field(5, ge=1, le=50, description="Chunks kept after fusing dense and lexical results.")
+    top_k: int = Field(8, ge=1, le=50, description="Chunks kept after fusing dense and lexical results.")
     candidates: int = Field(20, ge=1, description="Candidates fetched from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     time_pool: int = Field(
@@ -57,19 +57,34 @@ class RetrievalSettings(BaseModel):
         7.0, ge=0, description="Days outside the days a question names after which a passage counts half (0: off)."
     )
     recency_half_life_days: float = Field(
-        0.0,
+        365.0,
         ge=0,
-        description="Age on the as_of date after which a passage counts half, when no days are named (0: off; "
-        "undated articles are not weighed, so a prior on age would rank them above dated ones).",
+        description="Age on the as_of date after which a passage counts half, when no days are named: a news "
+        "question asks about the story as it stands (undated articles then count undated_weight; 0: off).",
     )
-    time_weight_floor: float = Field(0.2, ge=0, le=1, description="The least an old passage counts (0..1).")
+    time_weight_floor: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="The least an old passage counts (0..1): dates break ties among relevant stories, they do not "
+        "lift an unrelated story of the right week above a related older one.",
+    )
     undated_weight: float = Field(
-        0.8, ge=0, le=1, description="What a passage of an undated article counts when the question names days."
+        0.8,
+        ge=0,
+        le=1,
+        description="What a passage of an undated article counts when the question names days "
+        "(or with the recency weight on).",
     )
     sentences_per_article: int = Field(
         2, ge=0, le=20, description="Most evidence sentences from one article, so several are read (0: no limit)."
     )
     evidence_sentences: int = Field(3, ge=1, le=20, description="Sentences shown to the model as sources.")
+    article_leads: bool = Field(
+        True,
+        description="Also choose evidence from the headline and opening of every retrieved article (news puts "
+        "the answer there), not only from the retrieved chunks.",
+    )
     min_relevance: float = Field(
         0.30, description="Below this best sentence relevance the engine abstains without asking the model."
     )
@@ -151,11 +166,12 @@ class TrustSettings(BaseModel):
         None, description="A calibrator JSON (from `assistant eval calibrate`); default: the one shipped for the model."
     )
     abstain_below: float | None = Field(
-        0.25,
+        0.1,
         ge=0.0,
         le=1.0,
         description="Abstain instead of answering when the confidence is below this (an answer shown is then more "
-        "likely right than 1 in 4); None: the calibrator's fitted floor, which maximizes accuracy on its calibration "
+        "likely right than 1 in 10; 0.25 was measured to withhold two thirds of the right answers on news weeks, "
+        "bench/floor.py); None: the calibrator's fitted floor, which maximizes accuracy on its calibration "
         "mix (half of SQuAD 2.0 is unanswerable, so that floor also drops right answers on ordinary questions).",
     )
 

@@ -58,7 +58,7 @@ def time_weight(published: str, window: TimeWindow | None, as_of: date | None, s
         return 1.0
     day = parse_published(published)
     if day is None:
-        return settings.undated_weight if window is not None else 1.0
+        return settings.undated_weight if window is not None or settings.recency_half_life_days > 0 else 1.0
     if window is not None:
         away = window.days_outside(day)
         half_life = settings.window_half_life_days

@@ -13,6 +13,7 @@ from typing import Any
 from assistant.answer.calculation_step import CalculationStep, articles_cited, route
 from assistant.answer.dating import retrieve_dated
 from assistant.answer.evidence import Support, select_evidence
+from assistant.answer.leads import with_leads
 from assistant.answer.prompting import (
     ABSTAIN_FIRST_WORD,
     ABSTAIN_TEXT,
@@ -99,14 +100,19 @@ class AnswerPipeline:
         )
         passages = dated.passages
         retrieval = self.settings.retrieval
+        readable, weights = (
+            with_leads(self.retriever.store, passages, dated.weights)
+            if retrieval.article_leads
+            else (passages, dated.weights)
+        )
         evidence, support = select_evidence(
             searched,
-            passages,
+            readable,
             self.embedder,
             limit=self._evidence_limit(asked),
             question_vector=query_vector,
-            weights=dated.weights,
-            per_article=self.settings.retrieval.sentences_per_article,
+            weights=weights,
+            per_article=retrieval.sentences_per_article,
         )
         timings["retrieve"] = time.perf_counter() - began
         result = _Draft(form="none", text=ABSTAIN_TEXT)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from assistant.llm.base import ChatMessage
+from assistant.text import terms
 from assistant.types import Evidence
 
 ABSTAIN_TOKEN = "NOT IN SOURCES"
@@ -75,7 +76,8 @@ def build_messages(
 
 
 def source_lines(evidence: Sequence[Evidence]) -> str:
-    """The numbered sentences grouped by article, each article once under its headline, outlet and date."""
+    """The numbered sentences grouped by article, each article once under its headline, outlet and date (the
+    headline left out of the header when it is one of the numbered sentences: it is read once, and citable)."""
     order: list[str] = []
     grouped: dict[str, list[Evidence]] = {}
     for item in evidence:
@@ -87,7 +89,9 @@ def source_lines(evidence: Sequence[Evidence]) -> str:
     lines: list[str] = []
     for doc in order:
         first = grouped[doc][0].chunk
-        header = article_header(first.title, first.source, first.published)
+        headline = terms(first.title)
+        numbered = headline and any(terms(e.quote) == headline for e in grouped[doc])
+        header = article_header("" if numbered else first.title, first.source, first.published)
         if header:
             lines.append(header)
         lines += [f"[{e.number}] {_one_line(e.quote)}" for e in grouped[doc]]

@@ -422,6 +422,15 @@ class ChunkStore:
                 found[i] = chunk_from_record(i, d, m)
         return found
 
+    def lead_chunks(self, doc_ids: Sequence[str]) -> dict[str, Chunk]:
+        """The first chunk of each article (its headline and opening sentences), by doc id."""
+        leads: dict[str, Chunk] = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            chunks = self.chunks_by_id(self.lexical.chunk_ids_of(doc_id))
+            if chunks:
+                leads[doc_id] = min(chunks.values(), key=lambda chunk: chunk.start)
+        return leads
+
     def query(self, vector: list[float], n: int, filters: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
         """Nearest chunks with cosine similarity."""
         hits = self.dense_search(vector, n, make_filters(filters))

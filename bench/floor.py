@@ -1,0 +1,72 @@
+"""Re-derive the confidence floor (`trust.abstain_below`) from runs made with the floor off.
+
+    ASSISTANT_TRUST__ABSTAIN_BELOW=0 assistant eval SUITE.yaml --output OUT   # once per calibration suite
+    python bench/floor.py OUT1/results.json OUT2/results.json ...
+
+With the floor at 0 every answer the model wrote comes back with its confidence, so any other floor can be
+applied afterwards: an answer below it becomes an abstention. For each candidate floor the table gives, per
+suite, the accuracy (an abstention is right only on an unanswerable question) and how many answers stay shown.
+Suites are grouped by their tags' domain (news, squad, ...) and the chosen floor is the one with the best mean of
+the domains' accuracies, so neither a news archive (nothing unanswerable by design) nor SQuAD 2.0 (half its
+questions written to trick) sets the floor alone. Ties go to the higher floor (fewer wrong answers shown).
+Run it on calibration splits only (docs/evaluation.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+FLOORS = (0.0, 0.05, 0.1, 0.12, 0.15, 0.18, 0.2, 0.22, 0.25, 0.3, 0.35, 0.4)
+
+
+def domain(results: dict[str, Any]) -> str:
+    """'news' for an imported RealTime QA week, else the suite's name up to its first dash."""
+    tags = {t for case in results.get("cases", []) for t in case.get("tags", [])}
+    return "news" if "realtimeqa" in tags else str(results.get("suite", "suite")).split("-")[0]
+
+
+def outcome(case: dict[str, Any], floor: float) -> tuple[bool, bool]:
+    """(right, shown) for one case of a floor-off run once ``floor`` is applied."""
+    confidence = case.get("confidence")
+    unanswerable = case.get("kind") == "unanswerable"
+    shown = case.get("status") != "abstained" and confidence is not None and confidence >= floor
+    right = (not shown) if unanswerable else (shown and bool(case.get("correct")))
+    return right, shown
+
+
+def table(runs: list[dict[str, Any]], floors: tuple[float, ...] = FLOORS) -> tuple[list[str], float]:
+    """Markdown rows (one per floor) and the chosen floor."""
+    names = [str(r.get("suite")) for r in runs]
+    rows = ["| floor | " + " | ".join(names) + " | mean of domains |", "|---" * (len(names) + 2) + "|"]
+    best, best_score = floors[0], -1.0
+    for floor in floors:
+        cells, by_domain = [], defaultdict(list)
+        for run in runs:
+            cases = run.get("cases", [])
+            judged = [outcome(c, floor) for c in cases]
+            accuracy = sum(r for r, _ in judged) / max(len(cases), 1)
+            by_domain[domain(run)].append(accuracy)
+            cells.append(f"{accuracy:.3f} ({sum(s for _, s in judged)} shown)")
+        score = sum(sum(v) / len(v) for v in by_domain.values()) / len(by_domain)
+        if score >= best_score - 1e-9:
+            best, best_score = floor, score
+        rows.append(f"| {floor:.2f} | " + " | ".join(cells) + f" | {score:.3f} |")
+    return rows, best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="+", type=Path, help="results.json of runs with the floor off")
+    args = parser.parse_args()
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in args.results]
+    rows, best = table(runs)
+    print("\n".join(rows))
+    print(f"\nchosen floor: {best:.2f}")
+
+
+if __name__ == "__main__":
+    main()

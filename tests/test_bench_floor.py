@@ -1,0 +1,27 @@
+"""bench/floor.py: a floor re-derived from floor-off runs, weighing each domain equally."""
+
+from __future__ import annotations
+
+from bench.floor import domain, outcome, table
+
+
+def case(confidence: float | None, correct: bool, kind: str = "span", status: str = "unconfirmed") -> dict:
+    return {"confidence": confidence, "correct": correct, "kind": kind, "status": status, "tags": []}
+
+
+def test_an_answer_below_the_floor_becomes_an_abstention() -> None:
+    assert outcome(case(0.3, True), 0.25) == (True, True)
+    assert outcome(case(0.2, True), 0.25) == (False, False)
+    assert outcome(case(0.2, False, kind="unanswerable"), 0.25) == (True, False)
+    assert outcome(case(None, False, status="abstained"), 0.0) == (False, False)
+
+
+def test_the_floor_balances_a_news_archive_against_trick_questions() -> None:
+    news = {"suite": "news-week", "cases": [{**case(0.15, True), "tags": ["realtimeqa"]}] * 3}
+    tricks = {"suite": "squad-cal", "cases": [case(0.15, False, kind="unanswerable")] + [case(0.5, True)] * 2}
+    assert domain(news) == "news" and domain(tricks) == "squad"
+    rows, floor = table([news, tricks], floors=(0.0, 0.1, 0.2))
+    assert len(rows) == 5
+    assert floor == 0.1  # news keeps its three right answers (1.0); squad has 2 of 3: ties go to the higher floor
+    rows, floor = table([tricks], floors=(0.0, 0.1, 0.2))
+    assert floor == 0.2  # on trick questions alone the floor rises to drop the answered unanswerable
