@@ -20,8 +20,8 @@ def test_the_floor_balances_a_news_archive_against_trick_questions() -> None:
     news = {"suite": "news-week", "cases": [{**case(0.15, True), "tags": ["realtimeqa"]}] * 3}
     tricks = {"suite": "squad-cal", "cases": [case(0.15, False, kind="unanswerable")] + [case(0.5, True)] * 2}
     assert domain(news) == "news" and domain(tricks) == "squad"
-    rows, floor = table([news, tricks], floors=(0.0, 0.1, 0.2))
+    rows, best = table([news, tricks], floors=(0.0, 0.1, 0.2))
     assert len(rows) == 5
-    assert floor == 0.1  # news keeps its three right answers (1.0); squad has 2 of 3: ties go to the higher floor
-    rows, floor = table([tricks], floors=(0.0, 0.1, 0.2))
-    assert floor == 0.2  # on trick questions alone the floor rises to drop the answered unanswerable
+    assert best["news"] == 0.1  # news keeps its three right answers up to 0.1: ties go to the higher floor
+    assert best["squad"] == 0.2  # on trick questions the floor rises to drop the answered unanswerable
+    assert best["mean"] == 0.1  # (1.0 + 2/3) / 2 beats (0 + 1) / 2
