@@ -165,6 +165,12 @@ class TrustSettings(BaseModel):
     calibration_file: Path | None = Field(
         None, description="A calibrator JSON (from `assistant eval calibrate`); default: the one shipped for the model."
     )
+    stale_after_days: int = Field(
+        30,
+        ge=0,
+        description="When every article an answer cites is older than this many days on the as_of date, the answer "
+        "says how old its newest source is (0: never).",
+    )
     abstain_below: float | None = Field(
         0.1,
         ge=0.0,

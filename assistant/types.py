@@ -154,6 +154,9 @@ class Answer:
     """The day the question was asked on (YYYY-MM-DD): no article published after it was evidence."""
     dates_read: str = ""
     """The days the question named, in words ("1–7 January 2023"), when it named a time; else empty."""
+    stale_note: str = ""
+    """When every cited article is older than ``trust.stale_after_days`` on ``as_of``: a sentence saying how old the
+    newest is (the answer may tell an earlier chapter of the story); else empty."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable dict (with ``status_meaning``: what the status says, in one sentence)."""
@@ -173,6 +176,8 @@ class Answer:
         lines = [self.text]
         if self.dates_read:
             lines.append(f"(Read as of {self.as_of}: articles of {self.dates_read} first.)")
+        if self.stale_note:
+            lines.append(f"({self.stale_note})")
         if self.citations:
             lines.append("")
             lines.append("Sources:")

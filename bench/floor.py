@@ -5,7 +5,9 @@
 
 With the floor at 0 every answer the model wrote comes back with its confidence, so any other floor can be
 applied afterwards: an answer below it becomes an abstention. For each candidate floor the table gives, per
-suite, the accuracy (an abstention is right only on an unanswerable question) and how many answers stay shown.
+suite, the accuracy (an abstention is right only on an unanswerable question), how many answers stay shown and
+the share of those shown that are right (their precision: on a suite with nothing unanswerable, such as a news
+week, accuracy can only fall as the floor rises, and precision is what the floor buys).
 Suites are grouped by their tags' domain (news, squad, ...); the last column is the mean of the domains'
 accuracies, and the best floor of each domain and of that mean are printed (ties go to the higher floor: fewer
 wrong answers shown). When the domains disagree (a news archive has nothing unanswerable by design, SQuAD 2.0 half
@@ -52,7 +54,9 @@ def table(runs: list[dict[str, Any]], floors: tuple[float, ...] = FLOORS) -> tup
             judged = [outcome(c, floor) for c in cases]
             accuracy = sum(r for r, _ in judged) / max(len(cases), 1)
             by_domain[domain(run)].append(accuracy)
-            cells.append(f"{accuracy:.3f} ({sum(s for _, s in judged)} shown)")
+            shown = [c for c, (_, s) in zip(cases, judged, strict=True) if s]
+            precision = sum(bool(c.get("correct")) for c in shown) / len(shown) if shown else 0.0
+            cells.append(f"{accuracy:.3f} ({len(shown)} shown, {precision:.0%} right)")
         scores = {name: sum(v) / len(v) for name, v in by_domain.items()}
         score = sum(scores.values()) / len(scores)
         for name, value in {**scores, "mean": score}.items():

@@ -25,3 +25,10 @@ def test_the_floor_balances_a_news_archive_against_trick_questions() -> None:
     assert best["news"] == 0.1  # news keeps its three right answers up to 0.1: ties go to the higher floor
     assert best["squad"] == 0.2  # on trick questions the floor rises to drop the answered unanswerable
     assert best["mean"] == 0.1  # (1.0 + 2/3) / 2 beats (0 + 1) / 2
+
+
+def test_each_cell_says_how_many_answers_stay_shown_and_how_many_of_them_are_right() -> None:
+    news = {"suite": "news-week", "cases": [{**case(0.3, True), "tags": ["realtimeqa"]}, case(0.15, False)] * 2}
+    rows, _ = table([news], floors=(0.0, 0.2))
+    assert "(4 shown, 50% right)" in rows[2]
+    assert "(2 shown, 100% right)" in rows[3]

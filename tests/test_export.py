@@ -62,7 +62,7 @@ def test_the_json_output_keeps_its_shape() -> None:
     keys = set(_answer().to_dict())
     assert keys == {
         "question", "text", "citations", "status", "confidence", "signals", "unsupported", "passages", "timings",
-        "backend", "evidence", "as_of", "dates_read", "status_meaning",
+        "backend", "evidence", "as_of", "dates_read", "stale_note", "status_meaning",
     }  # fmt: skip
     assert set(_answer().to_dict()["citations"][0]) == {
         "number", "doc_id", "title", "source", "published", "url", "chunk_id", "start", "end", "quote", "score",

@@ -256,3 +256,12 @@ def test_cli_ask_refuses_a_bad_as_of_in_one_line(tmp_path: Path) -> None:
     assert out.returncode != 0
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "YYYY-MM-DD" in lines[0]
+
+
+def test_a_follow_up_reads_its_times_against_the_same_as_of(regatta) -> None:
+    assistant, _ = regatta
+    conversation = assistant.conversation()
+    conversation.ask("What happened at the Lakeport regatta?", as_of=FRIDAY)
+    follow_up = conversation.ask("Which crew won it this week?", as_of=FRIDAY)
+    assert "Osprey" in follow_up.text
+    assert follow_up.as_of == "2031-03-14" and follow_up.dates_read == "8\u201314 March 2031"

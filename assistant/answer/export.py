@@ -17,6 +17,8 @@ def answer_markdown(answer: Answer) -> str:
     label, meaning = STATUS_LABELS.get(answer.status, (answer.status, ""))
     confidence = "" if answer.confidence is None else f", {answer.confidence:.0%} likely right"
     lines.append(f"*{label}{confidence}: {meaning}.*" if meaning else f"*{label}{confidence}*")
+    if answer.stale_note:
+        lines += ["", f"*{escape_markdown(answer.stale_note)}*"]
     if answer.citations:
         lines += ["", "**References**", ""]
         for citation in sorted(answer.citations, key=lambda c: c.number):

@@ -13,6 +13,7 @@ from typing import Any
 from assistant.answer.calculation_step import CalculationStep, articles_cited, route
 from assistant.answer.dating import retrieve_dated
 from assistant.answer.evidence import Support, select_evidence
+from assistant.answer.freshness import with_freshness
 from assistant.answer.leads import with_leads
 from assistant.answer.prompting import (
     ABSTAIN_FIRST_WORD,
@@ -84,7 +85,9 @@ class AnswerPipeline:
         began = time.perf_counter()
         timings: dict[str, float] = {}
         asked = analyse_question(turn.question, turn.as_of)
-        searched = asked if turn.retrieval_query == turn.question else analyse_question(turn.retrieval_query)
+        searched = (
+            asked if turn.retrieval_query == turn.question else analyse_question(turn.retrieval_query, turn.as_of)
+        )
         if self.settings.trust.calibrated:
             _ = self.calibrator  # a configured file that cannot be used fails here, before any work is done
         query_vector = self.embedder.embed([turn.retrieval_query])[0]
@@ -141,7 +144,8 @@ class AnswerPipeline:
         timings["total"] = time.perf_counter() - began
         answer = self._assemble(turn.question, judged, evidence, passages, numbering, timings)
         answer = side_by_side(answer, evidence, numbering)  # reports that differ, each cited with outlet and date
-        yield StreamEvent(answer=dated_answer(answer, searched))
+        answer = with_freshness(dated_answer(answer, searched), turn.as_of, self.settings.trust.stale_after_days)
+        yield StreamEvent(answer=answer)
 
     def _archive_is_later(self, turn: Turn, query_vector: list[float]) -> bool:
         """True when nothing was found by the as_of date but the archive holds later articles."""

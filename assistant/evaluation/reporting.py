@@ -58,6 +58,20 @@ def stage_losses(result: SuiteResult) -> str:
     )
 
 
+def freshness_line(result: SuiteResult) -> str:
+    """How often answers that cite only old articles are right, against the others (dated suites only)."""
+    shown = [c for c in result.cases if c.status != "abstained" and "cited_stale" in c.signals]
+    if not shown:
+        return ""
+    stale = [c for c in shown if c.signals["cited_stale"]]
+    fresh = [c for c in shown if not c.signals["cited_stale"]]
+    return (
+        f"Freshness ({len(shown)} dated answers shown): citing only articles older than trust.stale_after_days "
+        f"{len(stale)} ({sum(c.correct for c in stale)} right), citing a fresher one {len(fresh)} "
+        f"({sum(c.correct for c in fresh)} right)."
+    )
+
+
 def print_table(result: SuiteResult, console: Any) -> None:
     """Metrics as a rich table, then the stage-loss line."""
     from rich.table import Table
@@ -69,9 +83,9 @@ def print_table(result: SuiteResult, console: Any) -> None:
         if name in result.metrics:
             table.add_row(name, f"{result.metrics[name]:.3f}")
     console.print(table)
-    losses = stage_losses(result)
-    if losses:
-        console.print(losses)
+    for line in (stage_losses(result), freshness_line(result)):
+        if line:
+            console.print(line)
 
 
 def write_json(result: SuiteResult, path: Path, extra: dict[str, Any] | None = None) -> None:
@@ -154,8 +168,8 @@ def write_markdown(result: SuiteResult, path: Path, chart: str, notes: list[str]
     """report.md: metrics, per-tag table, chart, wrong cases."""
     lines = [f"# Eval report: {result.suite}", "", f"Backend: `{result.backend}`; {len(result.cases)} cases.", ""]
     lines += [*notes, ""] if notes else []
-    losses = stage_losses(result)
-    lines += [losses, ""] if losses else []
+    for line in (stage_losses(result), freshness_line(result)):
+        lines += [line, ""] if line else []
     lines += ["| metric | value |", "|---|---|"]
     lines += [f"| {m} | {result.metrics[m]:.3f} |" for m in HEADLINE if m in result.metrics]
     lines += [

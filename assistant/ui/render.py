@@ -73,6 +73,8 @@ def citation_bar(answer: Answer | None, error: str | None = None) -> str:
             f'<span class="dates-read" title="the days the question named, read against its as-of date">'
             f"read as of {escape(answer.as_of)}: articles of {escape(answer.dates_read)} first</span>"
         )
+    if answer.stale_note:
+        parts.append(f'<span class="stale-note" role="note">{escape(answer.stale_note)}</span>')
     chips = [
         f'<button type="button" class="chip" data-cite="{c.number}" title="{escape(c.quote)}">'
         f"<b>[{c.number}]</b> {escape(shorten(c.title or c.doc_id, 48))}</button>"
