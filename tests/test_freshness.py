@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -10,23 +11,11 @@ import pytest
 from assistant.answer.export import answer_markdown
 from assistant.answer.freshness import newest_cited, stale_note, with_freshness
 from assistant.types import Answer, Citation
-from tests.conftest import FakeLLM
+from tests.conftest import FakeLLM, make_citation
 
 
 def _citation(published: str) -> Citation:
-    return Citation(
-        number=1,
-        doc_id="d",
-        title="t",
-        source="s",
-        published=published,
-        url="",
-        chunk_id="c",
-        start=0,
-        end=1,
-        quote="q",
-        score=1.0,
-    )
+    return dataclasses.replace(make_citation("q"), published=published)
 
 
 def test_the_newest_dated_citation_counts_and_undated_ones_are_skipped() -> None:
