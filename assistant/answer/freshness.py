@@ -34,8 +34,10 @@ def stale_note(newest: date, as_of: date) -> str:
 def with_freshness(answer: Answer, as_of: date | None, stale_after_days: int) -> Answer:
     """``answer`` with the age of its newest cited article in its signals (``cited_age_days``) and, when that
     article is more than ``stale_after_days`` old on ``as_of`` (0: never), a note saying so."""
-    newest = newest_cited(answer.citations) if as_of is not None else None
-    if newest is None or as_of is None:
+    if as_of is None:
+        return answer
+    newest = newest_cited(answer.citations)
+    if newest is None:
         return answer
     age = (as_of - newest).days
     note = stale_note(newest, as_of) if 0 < stale_after_days < age else ""
