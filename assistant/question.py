@@ -41,6 +41,8 @@ class QuestionAnalysis:
     """The day the question is asked on (None: no date given)."""
     window: TimeWindow | None = None
     """The days the question names ("this week", "in January"), resolved against ``as_of``."""
+    asks_for_name: bool = False
+    """The question asks what something is called ("What is the name of the base?", "What was the ship called?")."""
 
 
 def analyse_question(question: str, as_of: date | None = None) -> QuestionAnalysis:
@@ -63,6 +65,7 @@ def analyse_question(question: str, as_of: date | None = None) -> QuestionAnalys
         key_terms=tuple(key_terms(question)),
         as_of=as_of,
         window=resolve_times(question, as_of) if as_of is not None else None,
+        asks_for_name=bool(_ASKS_FOR_NAME.search(question)),
     )
 
 
@@ -113,6 +116,11 @@ def _expected_answer_kind(question: str) -> str | None:
     return None
 
 
+# "What is the name of ...", "What's the name ...", "What was the ship called?", "What is the town named?"
+_ASKS_FOR_NAME = re.compile(
+    r"\bwhat(?:\s+(?:is|was|are|were)|'s|\u2019s)\s+the\s+names?\b|^\s*what\b.*\b(?:called|named)\s*\??\s*$",
+    re.I,
+)
 _HOW_MANY = re.compile(
     r"\bhow many\s+(.+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|will|would|could|can|got|in|of|at|on|"
     r"from|by|for|to|that|per)\b|\s*(?:[?,;]|\.(?=\s|$))|$)",

@@ -8,6 +8,8 @@ from assistant.checks.grounding import (
     answers_kind,
     counts_what_was_asked,
     extract_names,
+    gives_a_new_name,
+    name_runs,
     names_the_kind_asked,
     recite,
     split_claims,
@@ -228,6 +230,35 @@ def test_a_count_must_count_what_the_question_asks_about(answer: str, question: 
 )
 def test_a_which_place_question_gets_that_kind_of_place(answer: str, question: str, expected: bool) -> None:
     assert names_the_kind_asked(answer, analyse_question(question)) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "ok"),
+    [
+        (
+            "What is the name of the U.S. base in Ostland that was hit?",
+            "A U.S. naval base in northeastern Ostland [1].",
+            False,
+        ),
+        ("What is the name of the U.S. base in Ostland that was hit?", "Camp Harrow [1].", True),
+        ("What's the name of the harbor town in Korsa province?", "Kel al-Varo [3].", True),
+        ("What was the Velmora ferry called?", "The Velmora ferry [1].", False),
+        ("What was the ferry called?", "The Grey Heron [1].", True),
+        ("What is the name of the base?", "It was not named [1].", True),  # names nothing: other checks judge it
+        ("Where is the U.S. base in Ostland?", "In northeastern Ostland [1].", True),  # not a name question
+    ],
+)
+def test_a_question_asking_for_a_name_gets_one_it_does_not_hold(question: str, answer: str, ok: bool) -> None:
+    assert gives_a_new_name(answer, analyse_question(question)) is ok
+
+
+def test_name_runs_join_adjacent_names_and_drop_possessives() -> None:
+    assert name_runs("Kel al-Varo is near Mara Ilse Darrow's home in Korsa [3].") == [
+        "kel",
+        "mara ilse darrow",
+        "korsa",
+    ]
+    assert name_runs("The U.S. Navy's Grey Heron left.") == ["us navy", "grey heron"]
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from assistant.checks.disagreement import side_by_side
 from assistant.checks.grounding import (
     answers_kind,
     counts_what_was_asked,
+    gives_a_new_name,
     names_the_kind_asked,
     picks_an_option,
     recite,
@@ -291,6 +292,7 @@ class AnswerPipeline:
             best is not None
             and best.score >= self.settings.retrieval.fallback_min_relevance
             and answers_kind(best.quote, question.expects)
+            and gives_a_new_name(best.quote, question)
         ):
             return extractive_draft(evidence, unsupported=rejected)
         return _Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected, gate={"no_checked_answer": 1.0})
@@ -540,13 +542,14 @@ def model_unavailable_draft(evidence: Sequence[Evidence], err: Exception) -> _Dr
 
 
 def _answers_question(text: str, question: QuestionAnalysis) -> bool:
-    """True when the answer holds the kind of thing asked for, counts what a "how many" question counts and
-    names the kind of place a "which" question asks for."""
+    """True when the answer holds the kind of thing asked for, counts what a "how many" question counts, names
+    the kind of place a "which" question asks for, picks an option of a choice and gives a name that was asked."""
     return (
         answers_kind(text, question.expects)
         and counts_what_was_asked(text, question)
         and names_the_kind_asked(text, question)
         and picks_an_option(text, question)
+        and gives_a_new_name(text, question)
     )
 
 

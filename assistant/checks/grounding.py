@@ -27,6 +27,8 @@ __all__ = [
     "ClaimCheck",
     "Verification",
     "extract_names",
+    "gives_a_new_name",
+    "name_runs",
     "normalize_number_text",
     "numbers_in",
     "split_claims",
@@ -132,9 +134,31 @@ def _normalize_word(word: str) -> str:
 
 def extract_names(text: str) -> list[str]:
     """Capitalized words that name something (not weekdays/months, not common sentence openers)."""
+    return [match.group(0) for match in _name_matches(strip_citations(text))]
+
+
+def name_runs(text: str) -> list[str]:
+    """Names as runs of adjacent capitalized words, lowercased; a possessive ends a run and is dropped ("the U.S.
+    Navy's Grey Heron" -> "us navy", "grey heron")."""
     clean = strip_citations(text)
+    runs: list[list[str]] = []
+    previous: re.Match[str] | None = None
+    for match in _name_matches(clean):
+        word = _normalize_word(match.group(0))
+        gap = None
+        if previous is not None and not re.search(r"['\u2019]s?$", previous.group(0)):  # a possessive ends a name
+            gap = clean[previous.end() : match.start()].strip()
+        if gap == "" or (gap == "." and previous is not None and "." in previous.group(0)):  # "U.S. Navy"
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        previous = match
+    return [" ".join(run) for run in runs]
+
+
+def _name_matches(clean: str) -> list[re.Match[str]]:
     starts = {s for s, _ in split_sentences(clean)}
-    names: list[str] = []
+    names: list[re.Match[str]] = []
     for match in _WORD.finditer(clean):
         word = match.group(0)
         if not word[0].isupper():
@@ -144,8 +168,21 @@ def extract_names(text: str) -> list[str]:
             continue
         if lower in SENTENCE_START_WORDS and lower in {"the", "a", "an", "i"}:
             continue
-        names.append(word)
+        names.append(match)
     return names
+
+
+def gives_a_new_name(answer: str, question: QuestionAnalysis) -> bool:
+    """False when a question asking for a name gets only names it already holds.
+
+    "What is the name of the U.S. base in Syria?" is not answered by "a U.S. military base in northeastern Syria":
+    every name in it is in the question. An answer naming nothing, or any other question, passes.
+    """
+    if not question.asks_for_name:
+        return True
+    runs = name_runs(answer)
+    asked = _name_tokens(question.text)
+    return not runs or any(not _name_tokens(run) <= asked for run in runs)
 
 
 def _quantity_supported(q: Quantity, pool: list[Quantity]) -> bool:
