@@ -46,5 +46,35 @@ def test_the_headline_of_a_retrieved_article_is_read_even_when_its_first_chunk_w
     assert ("] Tove Lindqvist named harbour master" in llm.last_user_prompt) is leads
     # the headline is read once: in the header, or as a numbered (citable) sentence without the header repeating it
     assert llm.last_user_prompt.count("Tove Lindqvist named harbour master") == 1
-    header = 'Article "Tove Lindqvist named harbour master of Marlin Bay" (Bay Herald, 2026-03-12):'
+    header = '"Tove Lindqvist named harbour master of Marlin Bay" (Bay Herald, 12 Mar 2026):'
     assert (header in llm.last_user_prompt) is not leads
+
+
+@pytest.mark.parametrize(
+    ("title", "source", "published", "header"),
+    [
+        (
+            "Harbour master named for Marlin Bay | Bay Herald News",
+            "Bay Herald",
+            "2026-03-12",
+            '"Harbour master named for Marlin Bay" (Bay Herald, 12 Mar 2026):',
+        ),
+        (
+            "Storm closes the ferry to Skerry Island for a third day as winds rise",
+            "Coast Post",
+            "2026-01-05T06:40:00Z",
+            '"Storm closes the ferry to Skerry Island for\u2026" (Coast Post, 5 Jan 2026):',
+        ),
+        ("Ferry strike ends", "", "spring 2026", '"Ferry strike ends" (spring 2026):'),
+        ("", "Coast Post", "", "(Coast Post):"),
+        ("Ferry strike ends", "", "", ""),
+    ],
+)
+def test_an_article_header_is_short_but_keeps_headline_outlet_and_date(
+    title: str, source: str, published: str, header: str
+) -> None:
+    """The model reads every header token before each answer: the site name after '|' goes (the outlet is
+    given), a long headline is cut, and the date is written the short way."""
+    from assistant.answer.prompting import article_header
+
+    assert article_header(title, source, published) == header

@@ -146,9 +146,9 @@ def test_this_week_picks_the_weeks_story_over_last_years_with_the_same_words(reg
     answer = assistant.ask("Which crew won the Lakeport regatta this week?", as_of=FRIDAY)
     assert "Osprey" in answer.text
     assert answer.dates_read == "8\u201314 March 2031" and answer.as_of == "2031-03-14"
-    assert "(Lakeport Ledger, 2031-03-12):" in llm.last_user_prompt  # the article's outlet and date over its lines
+    assert "(Lakeport Ledger, 12 Mar 2031):" in llm.last_user_prompt  # the article's outlet and date over its lines
     assert llm.last_user_prompt.count("Lakeport regatta won by the Osprey crew") == 1  # and its headline, once
-    assert "(asked on 2031-03-14)" in llm.last_user_prompt
+    assert "(asked on 14 Mar 2031)" in llm.last_user_prompt
 
 
 def test_the_asking_day_is_shown_only_to_questions_that_name_a_time(regatta) -> None:
@@ -156,7 +156,7 @@ def test_the_asking_day_is_shown_only_to_questions_that_name_a_time(regatta) -> 
     assistant, llm = regatta
     assistant.ask("Which crew won the Lakeport regatta?", as_of=FRIDAY)
     assert "asked on" not in llm.last_user_prompt
-    assert "(Lakeport Ledger, 2031-03-12):" in llm.last_user_prompt
+    assert "(Lakeport Ledger, 12 Mar 2031):" in llm.last_user_prompt
 
 
 def test_an_article_published_after_as_of_is_never_evidence(regatta) -> None:

@@ -28,7 +28,7 @@ STRICT_NOTE = (
 # Worked examples shown as earlier turns: a tiny model copies their shape (short answer + [n], or abstain).
 # Their facts appear nowhere else, so a parroted example fails verification.
 _EXAMPLE_SOURCES = (
-    'Article "Harbor bridge reopens after repairs" (Valemont Courier, 2021-03-04):\n'
+    '"Harbor bridge reopens after repairs" (Valemont Courier, 4 Mar 2021):\n'
     "[1] The bridge reopened on Tuesday after repairs, officials said.\n"
     "[2] Engineers replaced 14 steel cables, and nobody was hurt.\n"
     "[3] The mayor, Ana Ruiz, thanked the workers."
@@ -63,7 +63,7 @@ def build_messages(
         question if not previous_question else f"{question} (follow-up to the earlier question: {previous_question})"
     )
     if as_of is not None and any(e.chunk.published for e in evidence):
-        asked = f"{asked} (asked on {as_of.isoformat()})"
+        asked = f"{asked} (asked on {short_date(as_of.isoformat())})"
     user = _user_turn(source_lines(evidence), asked)
     if strict:
         user += "\n\n" + STRICT_NOTE
@@ -99,12 +99,41 @@ def source_lines(evidence: Sequence[Evidence]) -> str:
 
 
 def article_header(title: str, source: str, published: str) -> str:
-    """'Article "Headline" (Outlet, 2024-01-05):', or '' when the article has neither a date nor an outlet."""
-    about = ", ".join(x for x in (source, published) if x)
+    """'"Headline" (Outlet, 5 Jan 2024):', or '' when the article has neither a date nor an outlet.
+
+    Every token here is read by the model before each answer (about 40 a second on 2 cores), so the header is
+    short: the site's name after a '|' in the title is left out (the outlet is given), the headline is cut to
+    its first ``HEADLINE_WORDS`` words, and the date is written '5 Jan 2024' (7 tokens, not 10).
+    """
+    about = ", ".join(x for x in (source, short_date(published)) if x)
     if not about:
         return ""
-    headline = _one_line(title)[:160]
-    return f'Article "{headline}" ({about}):' if headline else f"Article ({about}):"
+    headline = short_headline(title)
+    return f'"{headline}" ({about}):' if headline else f"({about}):"
+
+
+HEADLINE_WORDS = 8
+"""Words of a headline shown over its article's sentences: enough to tell stories alike apart."""
+_SITE_SUFFIX = re.compile(r"\s+\|\s+(?:\S+\s+){0,3}\S+\s*$")  # "... | CNN Politics"
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\S*)?$")  # a time after the day is left out
+_MONTH_ABBREVIATIONS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def short_headline(title: str) -> str:
+    """The headline without a trailing '| Site name', cut to ``HEADLINE_WORDS`` words ('…' marks a cut)."""
+    words = _SITE_SUFFIX.sub("", _one_line(title)).split()
+    if len(words) > HEADLINE_WORDS:
+        return " ".join(words[:HEADLINE_WORDS]) + "\u2026"
+    return " ".join(words)
+
+
+def short_date(published: str) -> str:
+    """'2024-01-05' (or '2024-01-05T09:30:00Z') as '5 Jan 2024'; any other text as it is."""
+    match = _ISO_DAY.match(published.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        return published
+    year, month, day = match.groups()
+    return f"{int(day)} {_MONTH_ABBREVIATIONS[int(month) - 1]} {year}"
 
 
 def _user_turn(sources: str, question: str) -> str:
