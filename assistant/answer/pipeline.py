@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Generator, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,17 @@ from typing import Any
 
 from assistant.answer.calculation_step import CalculationStep, articles_cited, route
 from assistant.answer.dating import retrieve_dated
+from assistant.answer.drafts import (
+    Draft,
+    answers_question,
+    calculation_signals,
+    echoes,
+    extractive_draft,
+    has_content,
+    model_unavailable_draft,
+    rejected_calculation,
+    span_of_ends,
+)
 from assistant.answer.evidence import Support, select_evidence
 from assistant.answer.freshness import with_freshness
 from assistant.answer.leads import with_leads
@@ -27,27 +37,22 @@ from assistant.answer.prompting import (
     tidy_answer,
 )
 from assistant.answer.retrieval import HybridRetriever
-from assistant.checks.calculation import Calculation, years_between_ends
 from assistant.checks.calibration import Calibrator, load_calibrator, verifiable
 from assistant.checks.consistency import agreement_share, sample_seeds
 from assistant.checks.disagreement import side_by_side
 from assistant.checks.grounding import (
     answers_kind,
-    counts_what_was_asked,
     gives_a_new_name,
-    names_the_kind_asked,
-    picks_an_option,
     recite,
     verify_answer,
 )
 from assistant.checks.signals import DraftFacts, compute_signals
 from assistant.errors import LLMUnavailableError, ModelCorruptError, ModelNotFoundError
-from assistant.llm.base import ChatLLM, ChatMessage, Trace
+from assistant.llm.base import ChatLLM, Trace
 from assistant.markers import MARKER, cited_numbers, without_markers
 from assistant.question import QuestionAnalysis, analyse_question
 from assistant.settings import Settings
 from assistant.store.embedding import Embedder
-from assistant.text import terms
 from assistant.types import Answer, AnswerStatus, Citation, Evidence, Passage, RetrievedPassage, StreamEvent
 
 _UNLOADED: Any = object()
@@ -119,13 +124,13 @@ class AnswerPipeline:
             per_article=retrieval.sentences_per_article,
         )
         timings["retrieve"] = time.perf_counter() - began
-        result = _Draft(form="none", text=ABSTAIN_TEXT)
+        result = Draft(form="none", text=ABSTAIN_TEXT)
         if not passages and turn.as_of is not None and self._archive_is_later(turn, query_vector):
-            result = _Draft(form="none", text=f"No article in the archive is dated on or before {turn.as_of}.")
+            result = Draft(form="none", text=f"No article in the archive is dated on or before {turn.as_of}.")
         elif dated.window_is_empty and searched.window is not None:
-            result = _Draft(form="none", text=f"No article from {searched.window.label()} is in the archive.")
+            result = Draft(form="none", text=f"No article from {searched.window.label()} is in the archive.")
         elif evidence and support.is_weak(retrieval.min_relevance, retrieval.missing_terms_share):
-            result = _Draft(form="none", text=ABSTAIN_TEXT, gate=_gate_signals(support, retrieval.min_relevance))
+            result = Draft(form="none", text=ABSTAIN_TEXT, gate=_gate_signals(support, retrieval.min_relevance))
         elif evidence:
             if self.llm is None:
                 result = extractive_draft(evidence)
@@ -155,7 +160,7 @@ class AnswerPipeline:
 
     def _generate_and_verify(
         self, turn: Turn, asked: QuestionAnalysis, evidence: list[Evidence], timings: dict[str, float]
-    ) -> Generator[StreamEvent, None, _Draft]:
+    ) -> Generator[StreamEvent, None, Draft]:
         assert self.llm is not None
         max_tokens = self.settings.llm.max_tokens
         original = evidence
@@ -218,7 +223,7 @@ class AnswerPipeline:
 
     def _calculate(
         self, turn: Turn, asked: QuestionAnalysis, evidence: list[Evidence], timings: dict[str, float]
-    ) -> Generator[StreamEvent, None, tuple[_Draft, list[Evidence]]]:
+    ) -> Generator[StreamEvent, None, tuple[Draft, list[Evidence]]]:
         """A computed answer with its working; when no calculation holds up, today's path on today's evidence."""
         assert self.llm is not None
         routed = route(asked, evidence, self.embedder.embed)
@@ -231,13 +236,15 @@ class AnswerPipeline:
             draft = yield from self._generate_and_verify(turn, asked, evidence, timings)
             if written is not None:
                 timings["generate"] += written.seconds
-                draft = dataclasses.replace(draft, unsupported=(*draft.unsupported, _rejected(written.calculation)))
+                draft = dataclasses.replace(
+                    draft, unsupported=(*draft.unsupported, rejected_calculation(written.calculation))
+                )
             if routed is not None and "YEARS_BETWEEN" in routed.operations:
-                draft = _span_of_ends(draft, evidence)
+                draft = span_of_ends(draft, evidence)
             return draft, evidence
         text = written.calculation.render()
         yield StreamEvent(delta=text)
-        draft = _Draft(
+        draft = Draft(
             form="calculation",
             text=text,
             logprobs=written.token_logprobs,
@@ -249,7 +256,7 @@ class AnswerPipeline:
         return draft, evidence
 
     def _calculation_signals(
-        self, question: QuestionAnalysis, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+        self, question: QuestionAnalysis, draft: Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
     ) -> dict[str, float]:
         """Signals of a computed answer: the usual ones, what its operands are and whether each is in its sentence,
         and the model's check of the calculation in a second role."""
@@ -264,27 +271,27 @@ class AnswerPipeline:
                 signals["calc_check_yes"] = round(yes, 5)
         return signals
 
-    def _check(self, raw: str, evidence: Sequence[Evidence], question: QuestionAnalysis) -> _Draft | None:
+    def _check(self, raw: str, evidence: Sequence[Evidence], question: QuestionAnalysis) -> Draft | None:
         """A verified or partly verified draft, an abstention, or None when nothing survives."""
         text = tidy_answer(raw)
         if is_abstention(text):
             best = evidence[0]
             if best.coverage >= self.settings.retrieval.quote_min_coverage:
                 return extractive_draft(evidence, unsupported=(text,))
-            return _Draft(form="none", text=ABSTAIN_TEXT, gate={"model_abstained": 1.0})
+            return Draft(form="none", text=ABSTAIN_TEXT, gate={"model_abstained": 1.0})
         sources = {e.number: e.quote for e in evidence}
-        if not _has_content(text) or _echoes(text, question) or not _answers_question(text, question):
+        if not has_content(text) or echoes(text, question) or not answers_question(text, question):
             return None
         text = recite(text, sources)
         verification = verify_answer(text, sources)
         if verification.ok and MARKER.search(text):
-            return _Draft(form="answer", text=text)
+            return Draft(form="answer", text=text)
         kept = verification.supported_text.strip()
-        if kept and MARKER.search(kept) and _has_content(kept):
-            return _Draft(form="partial", text=kept, unsupported=tuple(verification.unsupported))
+        if kept and MARKER.search(kept) and has_content(kept):
+            return Draft(form="partial", text=kept, unsupported=tuple(verification.unsupported))
         return None
 
-    def _fallback(self, question: QuestionAnalysis, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> _Draft:
+    def _fallback(self, question: QuestionAnalysis, evidence: Sequence[Evidence], rejected: tuple[str, ...]) -> Draft:
         """Quote the best sentence when it is clearly on topic and holds the kind of thing asked for (a count
         for "how many", a date for "when"); otherwise say the articles don't say."""
         best = evidence[0] if evidence else None
@@ -295,7 +302,7 @@ class AnswerPipeline:
             and gives_a_new_name(best.quote, question)
         ):
             return extractive_draft(evidence, unsupported=rejected)
-        return _Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected, gate={"no_checked_answer": 1.0})
+        return Draft(form="none", text=ABSTAIN_TEXT, unsupported=rejected, gate={"no_checked_answer": 1.0})
 
     # -- trust ---------------------------------------------------------------------------------------------------
     @property
@@ -307,7 +314,7 @@ class AnswerPipeline:
         return self._calibrator
 
     def _judge(
-        self, question: QuestionAnalysis, draft: _Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
+        self, question: QuestionAnalysis, draft: Draft, evidence: Sequence[Evidence], passages: Sequence[Passage]
     ) -> _Judged:
         """Signals, confidence and status of a draft: verified only when the calibrated confidence is high."""
         if draft.form == "none":
@@ -361,7 +368,7 @@ class AnswerPipeline:
         status: AnswerStatus = "verified" if confidence >= threshold and checked else "unconfirmed"
         return _Judged(draft, status, confidence, signals)
 
-    def _sample_agreement(self, question: str, draft: _Draft) -> float:
+    def _sample_agreement(self, question: str, draft: Draft) -> float:
         """Share of answers sampled to the draft's own prompt that say what the draft says (self-consistency)."""
         assert self.llm is not None
         trust = self.settings.trust
@@ -376,7 +383,7 @@ class AnswerPipeline:
         ]
         return round(agreement_share(draft.text, samples, question), 5)
 
-    def _ask_check(self, draft: _Draft, evidence: Sequence[Evidence]) -> float | None:
+    def _ask_check(self, draft: Draft, evidence: Sequence[Evidence]) -> float | None:
         """The model in a second role: P(yes) that the cited sentences give this answer to the question."""
         if self.llm is None or not self.settings.trust.check or not draft.answer_messages or draft.form == "quote":
             return None
@@ -388,7 +395,7 @@ class AnswerPipeline:
         messages = build_check_messages(list(draft.answer_messages), draft.raw, answer, cited)
         return self.llm.yes_probability(messages)
 
-    def _ask_follow_up_check(self, draft: _Draft) -> float | None:
+    def _ask_follow_up_check(self, draft: Draft) -> float | None:
         if self.llm is None or not self.settings.trust.follow_up_check or draft.form == "quote":
             return None
         return self.llm.yes_probability(build_follow_up_check(list(draft.answer_messages), draft.raw))
@@ -437,30 +444,8 @@ class AnswerPipeline:
 
 
 @dataclass(frozen=True)
-class _Draft:
-    """An answer before its status is decided."""
-
-    form: str
-    """'answer' (every claim checked), 'partial' (unsupported claims removed), 'quote', 'calculation' (computed by
-    the engine from cited operands) or 'none' (abstain)."""
-    text: str
-    unsupported: tuple[str, ...] = ()
-    retried: bool = False
-    logprobs: tuple[float, ...] = ()
-    abstain_logprob: float | None = None
-    """Log-probability that the model's reply began its abstention (the first word of NOT IN SOURCES)."""
-    answer_messages: tuple[ChatMessage, ...] = ()
-    raw: str = ""
-    calculation: Calculation | None = None
-    shown: tuple[str, ...] = ()
-    """The sentences the model read for this draft (empty when no model was asked)."""
-    gate: dict[str, float] = dataclasses.field(default_factory=dict)
-    """Why the engine abstained before asking the model (its relevance and missing names), for diagnosis."""
-
-
-@dataclass(frozen=True)
 class _Judged:
-    draft: _Draft
+    draft: Draft
     status: AnswerStatus
     confidence: float | None
     signals: dict[str, float]
@@ -488,86 +473,10 @@ def _at_or_above(confidence: float, gate: float | None) -> bool:
     return gate is not None and confidence >= gate
 
 
-def _withheld(draft: _Draft, confidence: float, signals: dict[str, float]) -> _Judged:
+def _withheld(draft: Draft, confidence: float, signals: dict[str, float]) -> _Judged:
     """An answer not shown because its confidence is below the floor (kept among the unsupported texts)."""
-    dropped = _Draft(form="none", text=WITHHELD_TEXT, unsupported=(*draft.unsupported, draft.text), shown=draft.shown)
+    dropped = Draft(form="none", text=WITHHELD_TEXT, unsupported=(*draft.unsupported, draft.text), shown=draft.shown)
     return _Judged(dropped, "abstained", confidence, signals)
-
-
-def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] = ()) -> _Draft:
-    """The best supporting sentence, quoted and cited."""
-    best = evidence[0]
-    return _Draft(form="quote", text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
-
-
-def calculation_signals(calculation: Calculation) -> dict[str, float]:
-    """What the trust layer reads about a computed answer: its operation, operands and whether each was found."""
-    operands = calculation.operands
-    return {
-        "calculated": 1.0,
-        f"calc_{calculation.kind}": 1.0,
-        "calc_operands": float(len(operands)),
-        "calc_found_share": sum(o.found for o in operands) / max(1, len(operands)),
-        "calc_supported_share": sum(o.supported for o in operands) / max(1, len(operands)),
-        "calc_citations": float(len(calculation.citations)),
-        "calc_recited_share": sum(o.recited for o in operands) / max(1, len(operands)),
-    }
-
-
-def _span_of_ends(draft: _Draft, evidence: Sequence[Evidence]) -> _Draft:
-    """A checked answer to "how many years" that gives the span's two ends from one sentence ("1845 to 1856 [1]")
-    becomes the computed span, as if the model had written YEARS_BETWEEN; any other draft is kept."""
-    cited = set(cited_numbers(draft.text))
-    if draft.form != "answer" or len(cited) != 1:
-        return draft
-    (number,) = cited
-    quotes = {e.number: e.quote for e in evidence}
-    calculation = years_between_ends(without_markers(draft.text), number, quotes)
-    if calculation is None:
-        return draft
-    return dataclasses.replace(draft, form="calculation", text=calculation.render(), calculation=calculation)
-
-
-def _rejected(calculation: Calculation) -> str:
-    """How a calculation that did not hold up is listed among the unsupported texts."""
-    return f"(calculation {calculation.expression or 'empty'}: {calculation.error or 'no result'})"
-
-
-def model_unavailable_draft(evidence: Sequence[Evidence], err: Exception) -> _Draft:
-    """The extractive answer, marked fallback with why, when the model is down, too slow, missing or corrupt."""
-    reason = " ".join(str(err).split())
-    return extractive_draft(
-        evidence, unsupported=(f"(no model answer: {reason} The best sentence is quoted instead.)",)
-    )
-
-
-def _answers_question(text: str, question: QuestionAnalysis) -> bool:
-    """True when the answer holds the kind of thing asked for, counts what a "how many" question counts, names
-    the kind of place a "which" question asks for, picks an option of a choice and gives a name that was asked."""
-    return (
-        answers_kind(text, question.expects)
-        and counts_what_was_asked(text, question)
-        and names_the_kind_asked(text, question)
-        and picks_an_option(text, question)
-        and gives_a_new_name(text, question)
-    )
-
-
-def _has_content(text: str) -> bool:
-    """True when the answer says something besides its [n] markers."""
-    return bool(re.search(r"[A-Za-z0-9]", without_markers(text, "")))
-
-
-def _echoes(text: str, question: QuestionAnalysis) -> bool:
-    """True when every content word of the answer is already in the question ("Normandy" for "Where is Normandy?").
-
-    A choice question ("Which came first, the siege or the truce?") is answered with words of the question, so
-    it never counts as an echo.
-    """
-    if question.is_choice:
-        return False
-    words = set(terms(without_markers(text)))
-    return bool(words) and words <= set(terms(question.text))
 
 
 def _citation(number: int, evidence: Evidence) -> Citation:
