@@ -70,13 +70,14 @@ def quality(assistant: object, questions: list[tuple[str, str]], k: int, evidenc
     """hit@k of the retrieved passages and the gold text in the selected evidence sentences."""
     from assistant.answer.evidence import select_evidence
     from assistant.answer.retrieval import HybridRetriever
+    from assistant.question import analyse_question
 
     retriever = HybridRetriever(assistant.store, assistant.embedder, assistant.settings.retrieval)  # type: ignore[attr-defined]
     hits = shown = 0
     for question, gold in questions:
         passages = retriever.retrieve(question, top_k=k)
         hits += any(gold.lower() in p.chunk.text.lower() for p in passages)
-        chosen, _ = select_evidence(question, passages, assistant.embedder, limit=evidence)  # type: ignore[attr-defined]
+        chosen, _ = select_evidence(analyse_question(question), passages, assistant.embedder, limit=evidence)  # type: ignore[attr-defined]
         shown += any(gold.lower() in e.quote.lower() for e in chosen)
     n = max(len(questions), 1)
     return {f"hit_at_{k}": round(hits / n, 3), f"gold_in_{evidence}_evidence_sentences": round(shown / n, 3)}
