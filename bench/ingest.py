@@ -83,6 +83,24 @@ def quality(assistant: object, questions: list[tuple[str, str]], k: int, evidenc
     return {f"hit_at_{k}": round(hits / n, 3), f"gold_in_{evidence}_evidence_sentences": round(shown / n, 3)}
 
 
+def _machine() -> str:
+    """The processor, its cores and the load when the run began (figures from different machines do not compare)."""
+    import os
+    import platform
+
+    model = next(
+        (line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.machine()
+    )
+    return f"{model}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the start"
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weeks", default="20240105,20240112")
@@ -94,7 +112,7 @@ def main() -> None:
     from assistant.store.embedding import SentenceTransformerEmbedder
 
     OUT.mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": "2 cores shared with other sessions, no GPU", "date": time.strftime("%Y-%m-%d")}
+    results: dict = {"machine": _machine(), "date": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
