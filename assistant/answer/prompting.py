@@ -8,6 +8,7 @@ from datetime import date
 
 from assistant.llm.base import ChatMessage
 from assistant.text import terms
+from assistant.times import parse_published
 from assistant.types import Evidence
 
 ABSTAIN_TOKEN = "NOT IN SOURCES"
@@ -63,7 +64,7 @@ def build_messages(
         question if not previous_question else f"{question} (follow-up to the earlier question: {previous_question})"
     )
     if as_of is not None and any(e.chunk.published for e in evidence):
-        asked = f"{asked} (asked on {short_date(as_of.isoformat())})"
+        asked = f"{asked} (asked on {day_text(as_of)})"
     user = _user_turn(source_lines(evidence), asked)
     if strict:
         user += "\n\n" + STRICT_NOTE
@@ -115,7 +116,6 @@ def article_header(title: str, source: str, published: str) -> str:
 HEADLINE_WORDS = 8
 """Words of a headline shown over its article's sentences: enough to tell stories alike apart."""
 _SITE_SUFFIX = re.compile(r"\s+\|\s+(?:\S+\s+){0,3}\S+\s*$")  # "... | CNN Politics"
-_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\S*)?$")  # a time after the day is left out
 _MONTH_ABBREVIATIONS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
@@ -129,11 +129,13 @@ def short_headline(title: str) -> str:
 
 def short_date(published: str) -> str:
     """'2024-01-05' (or '2024-01-05T09:30:00Z') as '5 Jan 2024'; any other text as it is."""
-    match = _ISO_DAY.match(published.strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12:
-        return published
-    year, month, day = match.groups()
-    return f"{int(day)} {_MONTH_ABBREVIATIONS[int(month) - 1]} {year}"
+    day = parse_published(published)
+    return day_text(day) if day is not None else published
+
+
+def day_text(day: date) -> str:
+    """A day as '5 Jan 2024': 7 tokens for the model, where '2024-01-05' is 10."""
+    return f"{day.day} {_MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
 
 
 def _user_turn(sources: str, question: str) -> str:
