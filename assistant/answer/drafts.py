@@ -46,9 +46,14 @@ class Draft:
 
 
 def extractive_draft(evidence: Sequence[Evidence], unsupported: tuple[str, ...] = ()) -> Draft:
-    """The best supporting sentence, quoted and cited."""
+    """The best supporting sentence, quoted and cited (the evidence it was chosen from is what was read)."""
     best = evidence[0]
-    return Draft(form="quote", text=f"\u201c{best.quote}\u201d [{best.number}]", unsupported=unsupported)
+    return Draft(
+        form="quote",
+        text=f"\u201c{best.quote}\u201d [{best.number}]",
+        unsupported=unsupported,
+        shown=tuple(e.quote for e in evidence),
+    )
 
 
 def calculation_signals(calculation: Calculation) -> dict[str, float]:
