@@ -208,6 +208,8 @@ def test_extractive_backend_quotes_the_best_sentence(ingested) -> None:
     assert answer.status == "fallback" and answer.backend == "extractive", "a quote is never called verified"
     assert "40 schools" in answer.text and answer.text.endswith("[1]")
     check_spans(assistant, answer)
+    # the sentences the quote was chosen from are what was read (evidence_recall reads them)
+    assert answer.evidence and any("40 schools" in sentence for sentence in answer.evidence)
 
 
 def test_filters_restrict_what_is_retrieved(ingested) -> None:
