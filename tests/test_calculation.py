@@ -248,7 +248,7 @@ def test_format_number_groups_thousands_and_trims_decimals() -> None:
     ],
 )
 def test_a_choice_question_gets_the_option_whose_operand_wins(expression: str, options, chosen: str) -> None:
-    from assistant.checks.calculation import choose_option
+    from assistant.checks.calculation_question import choose_option
 
     calculation = choose_option(evaluate(expression, SOURCES), options)
     assert calculation.ok and calculation.chosen == chosen
@@ -256,7 +256,7 @@ def test_a_choice_question_gets_the_option_whose_operand_wins(expression: str, o
 
 
 def test_a_word_names_an_option_it_starts_or_that_starts_it() -> None:
-    from assistant.checks.calculation import choose_option
+    from assistant.checks.calculation_question import choose_option
 
     sources = {1: "Of those, 290,000 came from Velmora and 110,000 from Ostland."}
     calculation = choose_option(
@@ -276,7 +276,7 @@ def test_a_word_names_an_option_it_starts_or_that_starts_it() -> None:
     ],
 )
 def test_a_choice_the_operands_cannot_decide_is_refused(expression: str, error: str) -> None:
-    from assistant.checks.calculation import choose_option
+    from assistant.checks.calculation_question import choose_option
 
     sources = {1: "The league has 2,500 rowers in Velmora, 900 in northern Ostland and 2,500 rowers in Tavia."}
     calculation = choose_option(evaluate(expression, sources), ("Velmora", "Ostland"))
@@ -287,7 +287,7 @@ CENSUS = {1: "18.4% were of Karelic Velmoran, 9.7% Ostin Velmoran, 7.6% Brisk Ve
 
 
 def test_a_word_both_options_share_names_neither() -> None:
-    from assistant.checks.calculation import choose_option
+    from assistant.checks.calculation_question import choose_option
 
     expression = "MAX(18.4% of Karelic Velmoran [1], 9.7% Ostin Velmoran [1])"
     calculation = choose_option(evaluate(expression, CENSUS), ("Ostin Velmoran", "Velmorans ancestry"))
@@ -295,7 +295,7 @@ def test_a_word_both_options_share_names_neither() -> None:
 
 
 def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
-    from assistant.checks.calculation import choose_option
+    from assistant.checks.calculation_question import choose_option
 
     sources = {1: "The army had 5,389 non-commissioned officers and 3,183 officers."}
     expression = "MAX(5,389 non-commissioned officers [1], 3,183 officers [1])"
@@ -322,7 +322,7 @@ def test_an_option_with_no_word_of_its_own_is_named_by_all_its_words() -> None:
     ],
 )
 def test_the_option_whose_number_wins_is_chosen(expression: str, options, sources, chosen) -> None:
-    from assistant.checks.calculation import choose_option
+    from assistant.checks.calculation_question import choose_option
 
     calculation = choose_option(evaluate(expression, sources), options)
     assert calculation.ok and calculation.chosen == chosen
@@ -339,14 +339,14 @@ PLAYS = {
     ["MAX(31-yard touchdown run by Marco Lutz [1], 8-yard touchdown pass [1])", "MAX(31 [1], 8 [1])"],
 )
 def test_an_extreme_over_an_operand_that_is_not_the_thing_measured_is_refused(expression: str) -> None:
-    from assistant.checks.calculation import require_thing
+    from assistant.checks.calculation_question import require_thing
 
     calculation = require_thing(evaluate(expression, PLAYS), "touchdown pass", PLAYS)
     assert not calculation.ok and "is not a touchdown pass" in calculation.error
 
 
 def test_an_extreme_whose_sentences_name_the_thing_beside_each_number_is_kept() -> None:
-    from assistant.checks.calculation import require_thing
+    from assistant.checks.calculation_question import require_thing
 
     calculation = require_thing(evaluate("MIN(33 yards [2], 43 yards [2])", PLAYS), "field goal", PLAYS)
     assert calculation.ok and calculation.value == 33

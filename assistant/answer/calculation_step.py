@@ -14,7 +14,8 @@ from assistant.answer.calculation_prompt import (
     operations_for,
     read_calculation,
 )
-from assistant.checks.calculation import Calculation, choose_option, evaluate, require_thing
+from assistant.checks.calculation import Calculation, evaluate
+from assistant.checks.calculation_question import choose_option, require_thing
 from assistant.llm.base import ChatLLM, ChatMessage, Trace
 from assistant.numbers import parse_quantities
 from assistant.question import QuestionAnalysis

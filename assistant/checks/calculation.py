@@ -123,7 +123,7 @@ class Calculation:
             result += f" {unit}{'' if self.value == 1 else 's'}"
         shared = len(self.citations) == 1
         operands = list(self.operands)
-        if self.operation == "DIFF" and _number(operands[0]) < _number(operands[1]):
+        if self.operation == "DIFF" and operand_number(operands[0]) < operand_number(operands[1]):
             operands.reverse()  # the difference is shown as larger minus smaller
         shown = [self._shown(o) + ("" if shared else f" [{o.citation}]") for o in operands]
         if self.operation in _SYMBOLS:
@@ -141,7 +141,8 @@ class Calculation:
     def _render_choice(self) -> str:
         """The chosen option, then both operands, the winner first: "Friday (1,200 passengers on Friday against
         950 on Saturday) [1]"."""
-        winner = max(self.operands, key=_number) if self.operation == "MAX" else min(self.operands, key=_number)
+        pick = max if self.operation == "MAX" else min
+        winner = pick(self.operands, key=operand_number)
         shared = len(self.citations) == 1
         ordered = [winner, *(o for o in self.operands if o is not winner)]
         shown = [self._shown(o) + ("" if shared else f" [{o.citation}]") for o in ordered]
@@ -208,9 +209,9 @@ def evaluate(expression: str, sources: Mapping[int, str]) -> Calculation:
     calculation = Calculation(expression, name, operands)
     missing = next((o for o in operands if not o.found), None)
     if missing is not None:
-        return _with(calculation, error=f"operand {missing.text!r} [{missing.citation}]: {missing.reason}")
+        return with_changes(calculation, error=f"operand {missing.text!r} [{missing.citation}]: {missing.reason}")
     if name in _SPANS and len(operands) != 2:
-        return _with(calculation, error=f"{name} takes two points in time, got {len(operands)}")
+        return with_changes(calculation, error=f"{name} takes two points in time, got {len(operands)}")
     return _compute(calculation)
 
 
@@ -247,83 +248,8 @@ def _ends_of_a_range(name: str, operands: tuple[Operand, ...], sources: Mapping[
     return tuple(read)
 
 
-def choose_option(calculation: Calculation, options: tuple[str, str]) -> Calculation:
-    """A computed MAX or MIN over the two options of a choice question, answered with the option whose operand won.
-
-    Each operand must name one option by the words that tell the options apart ("north" and "south" in "the north
-    bank or the south bank"): the operands are matched to the options the way that names the most of them,
-    and that match must beat the other way round. Equal values, or operands that name no option, leave no choice.
-    """
-    if not calculation.ok or calculation.operation not in ("MAX", "MIN"):
-        return calculation
-    if len(calculation.operands) != 2:
-        count = len(calculation.operands)
-        return _with(calculation, error=f"a choice between two options takes two operands, got {count}")
-    first, second = calculation.operands
-    if _number(first) == _number(second):
-        return _with(calculation, error="both options have the same number, so neither is chosen")
-    named = [set(terms(o.text)) for o in calculation.operands]
-    wanted = _telling_words(*(set(terms(option)) for option in options))
-    straight = (_shared_words(named[0], wanted[0]), _shared_words(named[1], wanted[1]))
-    crossed = (_shared_words(named[0], wanted[1]), _shared_words(named[1], wanted[0]))
-    as_written, swapped = sum(straight), sum(crossed)
-    if as_written == swapped or 0 in (straight if as_written > swapped else crossed):
-        return _with(calculation, error="the operands do not tell which option each is")
-    named_options = options if as_written > swapped else options[::-1]
-    larger_first = _number(first) > _number(second)
-    winner = 0 if larger_first == (calculation.operation == "MAX") else 1
-    return _with(calculation, chosen=named_options[winner])
-
-
-def require_thing(calculation: Calculation, thing: str, sources: Mapping[int, str]) -> Calculation:
-    """A MAX or MIN over operands that each are the thing the question measures ("hammer throw" in "How many meters
-    was the longest hammer throw?"): the thing's last word ("throw") in the operand's words, or beside its number
-    in its sentence (in the words up to the next number, or in the three words before it: "a throw of 61 meters");
-    "a 58-meter discus cast" is no throw. Refused when an operand is not."""
-    head = terms(thing)[-1:]
-    if not calculation.ok or calculation.operation not in ("MAX", "MIN") or not head:
-        return calculation
-    for operand in calculation.operands:
-        if head[0] not in terms(operand.text) and not _beside_number(
-            _number(operand), head[0], sources.get(operand.citation, "")
-        ):
-            return _with(calculation, error=f"operand {operand.text!r} [{operand.citation}] is not a {thing}")
-    return calculation
-
-
-def _beside_number(value: Fraction, word: str, sentence: str) -> bool:
-    """``word`` is written beside a mention of ``value`` in ``sentence``, with no other number between them."""
-    sentence = strip_citations(sentence)
-    quantities = parse_quantities(sentence)
-    for i, quantity in enumerate(quantities):
-        if _exact(quantity.value) != value:
-            continue
-        after_end = quantities[i + 1].start if i + 1 < len(quantities) else len(sentence)
-        before_start = quantities[i - 1].end if i > 0 else 0
-        after = sentence[quantity.end : min(after_end, quantity.end + 40)]
-        before = sentence[before_start : quantity.start].replace("-", " ").split()[-3:]  # "field goal of 33"
-        if word in terms(after.replace("-", " ")) or word in terms(" ".join(before)):
-            return True
-    return False
-
-
-def _telling_words(first: set[str], second: set[str]) -> tuple[set[str], set[str]]:
-    """The words of each option the other lacks; all its words for an option that has none of its own
-    ("officers" against "non-commissioned officers")."""
-    own_first = {w for w in first if not _shared_words({w}, second)}
-    own_second = {w for w in second if not _shared_words({w}, first)}
-    return own_first or first, own_second or second
-
-
-def _shared_words(said: set[str], option: set[str]) -> int:
-    """How many words of ``option`` the operand says, a word also counting when one is the start of the other
-    (four letters at least: "India" names "Indians", "Bangladesh" names "Bangladeshis")."""
-    return sum(
-        any(w == o or (min(len(w), len(o)) >= 4 and (w.startswith(o) or o.startswith(w))) for w in said) for o in option
-    )
-
-
-def _with(calculation: Calculation, **changes: object) -> Calculation:
+def with_changes(calculation: Calculation, **changes: object) -> Calculation:
+    """``calculation`` with some fields replaced."""
     return replace(calculation, **changes)  # type: ignore[arg-type]
 
 
@@ -352,7 +278,7 @@ def _read_operand(operation: str, text: str, number: int, sources: Mapping[int, 
         first = quantities[0]
         if operation == "PERCENT" and first.is_percent:
             return Operand(text, number, reason="the operand is a percentage already, not a part or a whole")
-        value = _exact(first.value)
+        value = exact(first.value)
         found = any(abs(q.value - first.value) <= 1e-9 * max(1.0, abs(first.value)) for q in parse_quantities(sentence))
     if not found:
         return Operand(text, number, value, reason=f"{_plain(value)} is not in sentence [{number}]")
@@ -393,11 +319,12 @@ def _count_item(text: str, number: int, sentence: str, supported: bool, reason: 
     return Operand(text, number, text, True, True)
 
 
-def _number(operand: Operand) -> Fraction:
+def operand_number(operand: Operand) -> Fraction:
+    """The operand's value as a number (0 when it is a date, a weekday or unread)."""
     return operand.value if isinstance(operand.value, Fraction) else Fraction(0)
 
 
-def _exact(value: float) -> Fraction:
+def exact(value: float) -> Fraction:
     """The decimal a parsed number was written as, exactly (0.1 stays 1/10)."""
     return Fraction(Decimal(repr(value)))
 
@@ -468,9 +395,9 @@ def _compute(calculation: Calculation) -> Calculation:
         result = min(numbers)
     else:  # PERCENT
         if numbers[1] == 0:
-            return _with(calculation, error="division by zero: the whole is 0")
+            return with_changes(calculation, error="division by zero: the whole is 0")
         result = numbers[0] / numbers[1] * 100
-    return _with(calculation, value=result)
+    return with_changes(calculation, value=result)
 
 
 def _count(calculation: Calculation) -> Calculation:
@@ -483,28 +410,28 @@ def _count(calculation: Calculation) -> Calculation:
         kept = [o for o in kept if not (o.citation == operand.citation and set(terms(o.text)) <= words)]
         kept.append(operand)
     notes = () if len(kept) == len(calculation.operands) else ("a repeated item was counted once",)
-    return _with(calculation, operands=tuple(kept), value=Fraction(len(kept)), notes=notes)
+    return with_changes(calculation, operands=tuple(kept), value=Fraction(len(kept)), notes=notes)
 
 
 def _span(calculation: Calculation) -> Calculation:
     first, second = (o.value for o in calculation.operands)
     yearly = calculation.operation == "YEARS_BETWEEN"
     if first == second:  # "Friday to Friday" is 0, 7 or 14 days; "2007 to 2007" answers no "how many years"
-        return _with(calculation, error="both operands name the same day or year, so they give no span")
+        return with_changes(calculation, error="both operands name the same day or year, so they give no span")
     if isinstance(first, str) and isinstance(second, str):  # weekdays: days forward from the first
-        return _with(calculation, value=Fraction((WEEKDAYS.index(second) - WEEKDAYS.index(first)) % 7))
+        return with_changes(calculation, value=Fraction((WEEKDAYS.index(second) - WEEKDAYS.index(first)) % 7))
     if isinstance(first, date) and isinstance(second, date):
         early, late = sorted((first, second))
         if not yearly:
-            return _with(calculation, value=Fraction((late - early).days))
+            return with_changes(calculation, value=Fraction((late - early).days))
         whole_years = late.year - early.year - ((late.month, late.day) < (early.month, early.day))
-        return _with(calculation, value=Fraction(whole_years))
+        return with_changes(calculation, value=Fraction(whole_years))
     years = [_year_of(v) for v in (first, second)]
     if yearly and None not in years and years[0] == years[1]:  # "in 2001" and "July 30, 2001": no span of years
-        return _with(calculation, error="both operands fall in the same year, so they give no span of years")
+        return with_changes(calculation, error="both operands fall in the same year, so they give no span of years")
     if yearly and None not in years:
-        return _with(calculation, value=Fraction(abs(int(years[0] or 0) - int(years[1] or 0))))
-    return _with(calculation, error="the two operands are not both dates, both weekdays or both years")
+        return with_changes(calculation, value=Fraction(abs(int(years[0] or 0) - int(years[1] or 0))))
+    return with_changes(calculation, error="the two operands are not both dates, both weekdays or both years")
 
 
 def _year_of(value: object) -> int | None:
