@@ -61,6 +61,26 @@ def test_a_count_the_article_states_keeps_todays_path() -> None:
     assert not count_is_stated(analyse_question("How many field goals did Brannock kick?"), listed)
 
 
+def test_a_share_the_article_states_is_read_not_computed() -> None:
+    from assistant.answer.calculation_step import share_is_stated
+
+    question = analyse_question("What percentage of the Skerry ferry crews went on strike?")
+    assert route(question) is not None  # without evidence it would divide
+    stated = ["About 64% of the Skerry ferry crews walked out on Monday, the union said."]
+    assert share_is_stated(stated) and route(question, _evidence(stated)) is None
+    counted = ["Of the 250 Skerry ferry crew members, 160 walked out on Monday."]
+    assert not share_is_stated(counted) and route(question, _evidence(counted)) is not None
+
+
+def _evidence(sentences: list[str]) -> list:
+    from assistant.types import Chunk, Evidence
+
+    chunk = Chunk(id="c", doc_id="d", text=" ".join(sentences), start=0, end=1, chunk_index=0, paragraph_index=0)
+    return [
+        Evidence(number=i, quote=q, chunk=chunk, start=0, end=len(q), score=1.0) for i, q in enumerate(sentences, 1)
+    ]
+
+
 def test_operations_follow_the_question() -> None:
     assert operations_for("span", analyse_question("How many years did the war last?")) == ("YEARS_BETWEEN", "DIFF")
     assert operations_for("span", analyse_question("How many days after the attack?")) == ("DAYS_BETWEEN", "DIFF")

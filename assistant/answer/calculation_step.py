@@ -55,16 +55,26 @@ def route(
 ) -> Route | None:
     """The computation ``question`` asks for, or None for today's path.
 
-    A "how many <things>" question is only counted item by item when no sentence states the count outright
-    ("two drones" answers "how many drones" as it stands; with ``embed``, "2,500 troops" answers "how many
-    soldiers" too).
+    A figure that is stated is read, not computed: a "how many <things>" question is only counted item by item when
+    no sentence states the count outright ("two drones" answers "how many drones" as it stands; with ``embed``,
+    "2,500 troops" answers "how many soldiers" too), and a "what percentage" question is only computed as a share
+    when no sentence states a percentage.
     """
     kind = question.computation
     if kind is None:
         return None
-    if kind == "count" and count_is_stated(question, [e.quote for e in evidence], embed):
+    sentences = [e.quote for e in evidence]
+    if kind == "count" and count_is_stated(question, sentences, embed):
+        return None
+    if kind == "percent" and share_is_stated(sentences):
         return None
     return Route(kind, operations_for(kind, question))
+
+
+def share_is_stated(sentences: Sequence[str]) -> bool:
+    """True when a sentence states a percentage ("48% of teenagers", "51.6 percent"): a question asking for a share
+    is then answered by reading it, as the source gives it, rather than by dividing two other figures."""
+    return any(quantity.is_percent for sentence in sentences for quantity in parse_quantities(sentence))
 
 
 def count_is_stated(question: QuestionAnalysis, sentences: Sequence[str], embed: WordVectors | None = None) -> bool:
