@@ -7,7 +7,8 @@ With calibration off every answer the model wrote comes back with its signals an
 calibrator can be applied afterwards to the same answers: a paired comparison of two calibrators from one run.
 For each calibrator and each suite the table gives, per status, how many answers got it and how many of those are
 right, and the accuracy (an abstention counts as right only on an unanswerable question). The status is decided as
-`answer/judging.py` decides it: below the floor withheld, a quote a fallback, verified at or above the threshold
+`answer/judging.py` decides it: below the floor (the shipped `trust.abstain_below` unless `--floor` says otherwise)
+withheld, a quote a fallback, verified at or above the threshold
 of its form when the answer is checkable (`verifiable`). Consistency sampling is not replayed: it needs the model,
 and a calibrator whose consistency stage cannot reach its verified threshold never samples.
 """
@@ -27,15 +28,16 @@ sys.path.insert(0, str(REPO))
 STATUSES = ("verified", "unconfirmed", "fallback", "abstained")
 
 
-def status(case: dict[str, Any], calibrator: Any) -> str:
-    """The status ``calibrator`` gives one case of a calibration-off run."""
+def status(case: dict[str, Any], calibrator: Any, floor: float | None = None) -> str:
+    """The status ``calibrator`` gives one case of a calibration-off run, with the confidence floor ``floor`` (None:
+    the calibrator's own fitted floor)."""
     from assistant.checks.calibration import verifiable
 
     signals = case.get("signals") or {}
     if case.get("status") == "abstained" or case.get("error"):
         return "abstained"
     confidence = calibrator.probability(signals)
-    if confidence < calibrator.abstain_below:
+    if confidence < (calibrator.abstain_below if floor is None else floor):
         return "abstained"
     if signals.get("form_quote") == 1.0:
         return "fallback"
@@ -43,13 +45,13 @@ def status(case: dict[str, Any], calibrator: Any) -> str:
     return "verified" if checked and confidence >= calibrator.verified_threshold(signals) else "unconfirmed"
 
 
-def tally(cases: list[dict[str, Any]], calibrator: Any) -> dict[str, Any]:
+def tally(cases: list[dict[str, Any]], calibrator: Any, floor: float | None = None) -> dict[str, Any]:
     """Per status: answers and right answers; and the accuracy over every case."""
     given: Counter[str] = Counter()
     right: Counter[str] = Counter()
     correct = 0
     for case in cases:
-        label = status(case, calibrator)
+        label = status(case, calibrator, floor)
         unanswerable = case.get("kind") == "unanswerable"
         given[label] += 1
         ok = (label == "abstained") if unanswerable else (label != "abstained" and bool(case.get("correct")))
@@ -60,11 +62,19 @@ def tally(cases: list[dict[str, Any]], calibrator: Any) -> dict[str, Any]:
 
 def main() -> None:
     from assistant.checks.calibration import Calibrator
+    from assistant.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("results", nargs="+", type=Path, help="results.json of runs with calibration off")
     parser.add_argument("--calibrator", action="append", type=Path, required=True, help="a calibrator file")
+    parser.add_argument(
+        "--floor",
+        type=float,
+        default=Settings().trust.abstain_below,
+        help="confidence floor (default: the shipped trust.abstain_below; a negative value: each calibrator's own)",
+    )
     args = parser.parse_args()
+    floor = None if args.floor is None or args.floor < 0 else args.floor
     runs = [json.loads(path.read_text(encoding="utf-8")) for path in args.results]
     print("| calibrator | suite | accuracy | " + " | ".join(f"{s}: right of given" for s in STATUSES) + " |")
     print("|---|---|---|" + "---|" * len(STATUSES))
@@ -73,9 +83,9 @@ def main() -> None:
         every: list[dict[str, Any]] = []
         for run in runs:
             every += run["cases"]
-            _row(path.name, str(run.get("suite", "")), tally(run["cases"], calibrator))
+            _row(path.name, str(run.get("suite", "")), tally(run["cases"], calibrator, floor))
         if len(runs) > 1:
-            _row(path.name, "all", tally(every, calibrator))
+            _row(path.name, "all", tally(every, calibrator, floor))
 
 
 def _row(name: str, suite: str, counts: dict[str, Any]) -> None:
