@@ -41,7 +41,7 @@ def status(case: dict[str, Any], calibrator: Any, floor: float | None = None) ->
         return "abstained"
     if signals.get("form_quote") == 1.0:
         return "fallback"
-    checked = signals.get("form_partial") != 1.0 and verifiable(signals)
+    checked = verifiable(signals)  # False for a partial answer too
     return "verified" if checked and confidence >= calibrator.verified_threshold(signals) else "unconfirmed"
 
 
