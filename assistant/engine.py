@@ -108,7 +108,7 @@ class Assistant:
         """The embedder (real one built on first use)."""
         with self._build_lock:
             if self._embedder is None:
-                self._embedder = make_embedder(self.settings.embedding)
+                self._embedder = make_embedder(self.settings.embedding, self.settings.model_cache_dir)
             return self._embedder
 
     @property

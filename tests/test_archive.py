@@ -112,7 +112,7 @@ def test_the_cli_ingests_urls_and_feeds_lists_answers_and_removes(site: LocalSit
     from assistant.cli import app
     from tests.conftest import FakeEmbedder
 
-    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings, *_: FakeEmbedder())
     runner = CliRunner()
     data = ["--data-dir", str(tmp_path / "data")]
     feed = site.feed("/feed.xml", FEED_FIRST[:3])

@@ -64,7 +64,7 @@ def test_chunk_vectors_match_sentence_transformers_and_sentences_stay_close() ->
     from assistant.store.embedding import SentenceTransformerEmbedder
 
     texts = [COUNCIL, HARBOUR, " ".join([COUNCIL] * 30)]  # the last runs past the 256-piece window
-    embedder = SentenceTransformerEmbedder(EmbeddingSettings(numpy_up_to=0))
+    embedder = SentenceTransformerEmbedder(EmbeddingSettings(numpy_up_to=0, ingest_encoder="torch"))
     encoded = embedder.encode_chunks(texts, [_spans(t) for t in texts])
     plain = np.array(embedder.embed(texts))
     assert (encoded.vectors * plain).sum(axis=1).min() > 0.9999

@@ -45,7 +45,7 @@ def test_empty_question_is_one_clear_line(tmp_path: Path) -> None:
 def test_ingest_then_ask_json_with_the_extractive_backend(tmp_path: Path, tiny_corpus: Path, monkeypatch) -> None:
     from tests.conftest import FakeEmbedder
 
-    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings, *_: FakeEmbedder())
     data = ["--data-dir", str(tmp_path / "data")]
     first = runner.invoke(app, ["ingest", str(tiny_corpus), *data])
     assert first.exit_code == 0, first.output
@@ -65,7 +65,7 @@ def test_ingest_then_ask_json_with_the_extractive_backend(tmp_path: Path, tiny_c
 def test_chat_repl_answers_until_an_empty_line(tmp_path: Path, tiny_corpus: Path, monkeypatch) -> None:
     from tests.conftest import FakeEmbedder
 
-    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings, *_: FakeEmbedder())
     data = ["--data-dir", str(tmp_path / "data")]
     assert runner.invoke(app, ["ingest", str(tiny_corpus), *data]).exit_code == 0
     result = runner.invoke(

@@ -105,7 +105,7 @@ def test_unknown_filter_and_bad_setting_are_user_errors(fake_assistant_factory, 
 
 @pytest.fixture
 def cli_with_broken_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings, *_: FakeEmbedder())
     monkeypatch.setattr("assistant.engine.ChunkStore", lambda *args, **kwargs: RaisingStore())
     return ["--data-dir", str(tmp_path / "data")]
 
@@ -290,7 +290,7 @@ def test_gguf_that_llama_cpp_cannot_load_is_a_corrupt_model(make_settings, tiny_
 def test_cli_ask_warns_once_about_a_missing_model_then_answers(
     tmp_path: Path, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr("assistant.engine.make_embedder", lambda settings, *_: FakeEmbedder())
     monkeypatch.setenv("ASSISTANT_LLM__MODEL", str(tmp_path / "gone.gguf"))
     data = ["--data-dir", str(tmp_path / "data")]
     runner = CliRunner()

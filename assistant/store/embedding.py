@@ -1,9 +1,11 @@
-"""The offline embedder: all-MiniLM-L6-v2 from the installed package, through sentence-transformers for batches
-(ingest: chunks and their sentences in one pass, ``chunk_encoder.py``) and in numpy for a few texts (questions: no
-torch import, ``minilm_numpy.py``)."""
+"""The offline embedder: all-MiniLM-L6-v2 from the installed package. Ingest reads chunks and their sentences in
+one pass (``chunk_encoder.py``) through ONNX Runtime with int8 weights (``minilm_onnx.py``; torch when that is
+turned off or cannot be built); questions run in numpy (no torch import, ``minilm_numpy.py``); other batches go
+through sentence-transformers."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -11,8 +13,10 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from assistant.errors import ModelNotFoundError
-from assistant.settings import EmbeddingSettings
-from assistant.store.chunk_encoder import EncodedChunks
+from assistant.settings import EmbeddingSettings, default_model_cache
+from assistant.store.chunk_encoder import EncodedChunks, Forward
+
+log = logging.getLogger(__name__)
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
@@ -66,14 +70,17 @@ def installed_model_path() -> Path:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 through sentence-transformers, loaded from local files only, lazily."""
 
-    def __init__(self, settings: EmbeddingSettings | None = None) -> None:
+    def __init__(self, settings: EmbeddingSettings | None = None, cache_dir: Path | None = None) -> None:
         self.settings = settings or EmbeddingSettings()
+        self.cache_dir = cache_dir or default_model_cache()
         self.name = self.settings.model_name
         self.dimension = 384
         self._model: Any = None
         self._numpy_model: Any = None
         self._tokenizer: Any = None
         self._window_tokenizer: Any = None
+        self._ingest_forward: Forward | None = None
+        self.ingest_encoder = ""  # which encoder ingest used: "onnx-int8" or "torch" (set on first use)
         self._lock = threading.Lock()
 
     @property
@@ -131,30 +138,45 @@ class SentenceTransformerEmbedder:
         return [list(map(float, v)) for v in vectors]
 
     def encode_chunks(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]) -> EncodedChunks:
-        """Chunk vectors (as sentence-transformers computes them) and sentence vectors pooled from the same pass."""
-        from assistant.store.chunk_encoder import encode_chunks, torch_forward
+        """Chunk vectors (mean token states, as sentence-transformers pools them) and sentence vectors pooled from
+        the same pass."""
+        from assistant.store.chunk_encoder import encode_chunks
 
-        model = self._load_model()
         if self._window_tokenizer is None:
             from tokenizers import Tokenizer
 
             tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
-            tokenizer.enable_truncation(int(model.max_seq_length))
+            tokenizer.enable_truncation(self.settings.max_seq_tokens)
             tokenizer.no_padding()
             self._window_tokenizer = tokenizer
         return encode_chunks(
-            self._window_tokenizer,
-            torch_forward(model[0].auto_model),
-            texts,
-            spans,
-            batch_size=self.settings.batch_size,
+            self._window_tokenizer, self._load_ingest_forward(), texts, spans, batch_size=self.settings.batch_size
         )
+
+    def _load_ingest_forward(self) -> Forward:
+        with self._lock:
+            forward = self._ingest_forward
+            if forward is None and self.settings.ingest_encoder == "onnx-int8":
+                from assistant.store.minilm_onnx import OnnxEncoderError, load_quantized
+
+                try:
+                    forward = load_quantized(self.model_path, self.cache_dir)
+                    self.ingest_encoder = "onnx-int8"
+                except OnnxEncoderError as err:
+                    log.warning("ingest encodes with torch (slower): %s", err)
+        if forward is None:
+            from assistant.store.chunk_encoder import torch_forward
+
+            forward = torch_forward(self._load_model()[0].auto_model)
+            self.ingest_encoder = "torch"
+        self._ingest_forward = forward
+        return forward
 
     def count_tokens(self, text: str) -> int:
         """Word pieces including [CLS] and [SEP], as the model reads them."""
         return len(self._load_tokenizer().encode(text).ids)
 
 
-def make_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The real embedder for these settings."""
-    return SentenceTransformerEmbedder(settings)
+def make_embedder(settings: EmbeddingSettings, cache_dir: Path | None = None) -> Embedder:
+    """The real embedder for these settings; ``cache_dir`` holds the int8 ingest encoder (default: the user's)."""
+    return SentenceTransformerEmbedder(settings, cache_dir)
