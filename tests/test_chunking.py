@@ -103,3 +103,16 @@ def test_every_corpus_file_chunks_within_the_real_tokenizer_window_with_exact_of
                 covered.add((chunk.start + rel_start, chunk.start + rel_end))
         assert covered == set(split_sentences(doc.text)), "every sentence is in some chunk"
     assert embedder._model is None, "counting tokens did not load the model"
+
+
+def test_runs_are_counted_by_their_sentences_only_when_white_space_parts_them() -> None:
+    """Sentence counts are summed across white space; a gap holding anything else is counted with the run."""
+    from assistant.ingest.chunking import _group_sentences
+
+    def words(text: str) -> int:
+        return len(text.split()) + 2
+
+    spaced = "aa bb.   cc dd."
+    assert _group_sentences(spaced, [(0, 6), (9, 15)], words, 6, 0) == [[(0, 6), (9, 15)]]
+    barred = "aa bb. | cc dd."  # the bar is a word piece of its own when the run is read whole
+    assert _group_sentences(barred, [(0, 6), (9, 15)], words, 6, 0) == [[(0, 6)], [(9, 15)]]

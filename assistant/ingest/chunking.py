@@ -74,21 +74,34 @@ def _group_sentences(
     overlap: int,
 ) -> list[list[tuple[int, int]]]:
     max_chars = max_tokens * MAX_CHARS_PER_TOKEN
+    specials = count_tokens("")
+    # Word pieces never cross white space, so a run of sentences apart by white space alone counts the sum of
+    # its sentences (each counted once, here) plus the special tokens; other runs are counted as a whole.
+    summed = [0]
+    for start, end in sentences:
+        summed.append(summed[-1] + count_tokens(text[start:end]) - specials)
+    joined = [0] + [int(not text[a[1] : b[0]].strip()) for a, b in itertools.pairwise(sentences)]
+    broken = list(itertools.accumulate(1 - j for j in joined))  # gaps that are not white space, up to each one
 
-    def fits(start: int, end: int) -> bool:
-        return end - start <= max_chars and count_tokens(text[start:end]) <= max_tokens
+    def fits(first: int, last: int) -> bool:
+        start, end = sentences[first][0], sentences[last][1]
+        if end - start > max_chars:
+            return False
+        if broken[last] == broken[first]:
+            return summed[last + 1] - summed[first] + specials <= max_tokens
+        return count_tokens(text[start:end]) <= max_tokens
 
-    groups: list[list[tuple[int, int]]] = []
-    current: list[tuple[int, int]] = []
-    for sentence in sentences:
-        if current and not fits(current[0][0], sentence[1]):
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for index in range(len(sentences)):
+        if current and not fits(current[0], index):
             groups.append(current)
             kept = current[-overlap:] if overlap and len(current) > overlap else []
-            current = [s for s in kept if fits(s[0], sentence[1])]
-        current.append(sentence)
+            current = [k for k in kept if fits(k, index)]
+        current.append(index)
     if current:
         groups.append(current)
-    return groups
+    return [[sentences[i] for i in group] for group in groups]
 
 
 def _fit_sentences(
