@@ -31,18 +31,15 @@ STATUSES = ("verified", "unconfirmed", "fallback", "abstained")
 def status(case: dict[str, Any], calibrator: Any, floor: float | None = None) -> str:
     """The status ``calibrator`` gives one case of a calibration-off run, with the confidence floor ``floor`` (None:
     the calibrator's own fitted floor)."""
-    from assistant.checks.calibration import verifiable
+    from assistant.answer.judging import settle
 
     signals = case.get("signals") or {}
     if case.get("status") == "abstained" or case.get("error"):
         return "abstained"
     confidence = calibrator.probability(signals)
-    if confidence < (calibrator.abstain_below if floor is None else floor):
-        return "abstained"
-    if signals.get("form_quote") == 1.0:
-        return "fallback"
-    checked = verifiable(signals)  # False for a partial answer too
-    return "verified" if checked and confidence >= calibrator.verified_threshold(signals) else "unconfirmed"
+    form = "quote" if signals.get("form_quote") == 1.0 else "answer"  # partial and calculation: see verifiable()
+    chosen_floor = calibrator.abstain_below if floor is None else floor
+    return settle(form, confidence, chosen_floor, calibrator.verified_threshold(signals), signals)
 
 
 def tally(cases: list[dict[str, Any]], calibrator: Any, floor: float | None = None) -> dict[str, Any]:

@@ -83,24 +83,20 @@ class Judge:
             return Judged(draft, "fallback" if draft.form == "quote" else "unconfirmed", None, signals)
         confidence = calibrator.probability(signals)
         floor = calibrator.abstain_below if trust.abstain_below is None else trust.abstain_below
-        if confidence < floor:
-            return _withheld(draft, confidence, signals)
-        if draft.form == "quote":
-            return Judged(draft, "fallback", confidence, signals)
         threshold = calibrator.verified_threshold(signals)
-        if samplable and (trust.sample_all or _at_or_above(confidence, calibrator.consistency_gate())):
+        if (
+            samplable
+            and confidence >= floor
+            and (trust.sample_all or _at_or_above(confidence, calibrator.consistency_gate()))
+        ):
             signals["sample_agreement"] = self._sample_agreement(question.text, draft)
             if calibrator.consistency_stage is not None:
                 signals["first_confidence"] = round(confidence, 5)
                 confidence = calibrator.with_consistency(confidence, signals["sample_agreement"])
                 threshold = calibrator.consistency_stage.verified_at
-                if confidence < floor:
-                    return _withheld(draft, confidence, signals)
-        # Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not
-        # checked, so neither is ever shown as verified; nor is a calculation whose operand the engine had to move
-        # to another sentence, or whose operands come from several articles (see ``verifiable``).
-        checked = draft.form in ("answer", "calculation") and verifiable(signals)
-        status: AnswerStatus = "verified" if confidence >= threshold and checked else "unconfirmed"
+        status = settle(draft.form, confidence, floor, threshold, signals)
+        if status == "abstained":
+            return _withheld(draft, confidence, signals)
         return Judged(draft, status, confidence, signals)
 
     def _calculation_signals(
@@ -155,6 +151,21 @@ class Judge:
 def _at_or_above(confidence: float, gate: float | None) -> bool:
     """True when there is a gate and the confidence reaches it."""
     return gate is not None and confidence >= gate
+
+
+def settle(form: str, confidence: float, floor: float, threshold: float, signals: dict[str, float]) -> AnswerStatus:
+    """The status a calibrated ``confidence`` gives a draft of ``form``: abstained below ``floor``, fallback for a
+    copied sentence, verified at or above ``threshold`` when every claim could be checked, else unconfirmed.
+
+    Part of a partial answer was invented, and a calculation with an operand its sentence lacks was not checked,
+    so neither is ever verified; nor is a calculation whose operand the engine had to move to another sentence,
+    or whose operands come from several articles (see ``verifiable``)."""
+    if confidence < floor:
+        return "abstained"
+    if form == "quote":
+        return "fallback"
+    checked = form in ("answer", "calculation") and verifiable(signals)
+    return "verified" if confidence >= threshold and checked else "unconfirmed"
 
 
 def _withheld(draft: Draft, confidence: float, signals: dict[str, float]) -> Judged:
