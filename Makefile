@@ -34,7 +34,7 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 ingest: install
-	@echo "==> ingesting corpus/ (the first run also loads the embedder)"
+	@echo "==> ingesting corpus/ (the first run on a machine also builds the fast embedder, about 10 s)"
 	$(BIN)/assistant ingest corpus
 
 run: ingest
