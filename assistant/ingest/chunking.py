@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import re
@@ -40,9 +41,10 @@ def chunk_article(
 ) -> list[Chunk]:
     """Cut an article into chunks of whole sentences whose token count stays within ``max_tokens``."""
     text = article.text
-    sentences = _fit_sentences(text, split_sentences(text), count_tokens, max_tokens)
+    counted = functools.cache(count_tokens)  # a sentence fitted whole is counted again when it is grouped
+    sentences = _fit_sentences(text, split_sentences(text), counted, max_tokens)
     paragraphs = paragraph_starts(text)
-    groups = _group_sentences(text, sentences, count_tokens, max_tokens, overlap_sentences)
+    groups = _group_sentences(text, sentences, counted, max_tokens, overlap_sentences)
     chunks: list[Chunk] = []
     for index, group in enumerate(groups):
         start, end = group[0][0], group[-1][1]
@@ -76,12 +78,14 @@ def _group_sentences(
     max_chars = max_tokens * MAX_CHARS_PER_TOKEN
     specials = count_tokens("")
     # Word pieces never cross white space, so a run of sentences apart by white space alone counts the sum of
-    # its sentences (each counted once, here) plus the special tokens; other runs are counted as a whole.
+    # its sentences plus the special tokens; other runs are counted as a whole.
     summed = [0]
     for start, end in sentences:
         summed.append(summed[-1] + count_tokens(text[start:end]) - specials)
-    joined = [0] + [int(not text[a[1] : b[0]].strip()) for a, b in itertools.pairwise(sentences)]
-    broken = list(itertools.accumulate(1 - j for j in joined))  # gaps that are not white space, up to each one
+    # broken[i]: how many of the gaps before sentence i hold more than white space.
+    broken = list(
+        itertools.accumulate([0] + [int(bool(text[a[1] : b[0]].strip())) for a, b in itertools.pairwise(sentences)])
+    )
 
     def fits(first: int, last: int) -> bool:
         start, end = sentences[first][0], sentences[last][1]
